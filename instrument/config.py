@@ -104,3 +104,69 @@ class SoundConfig:
     seconds: float = 1.0
     rate: int = 22050
     seed: int = 0
+
+    def __post_init__(self):
+        _check_whole(self, "n_sounds", 1)
+        _check_whole(self, "rate", 1000)
+        _check_whole(self, "seed", 0)
+        if not (isinstance(self.seconds, (int, float)) and 0 < self.seconds <= 60):
+            raise BadInput(f"SoundConfig.seconds must be in (0, 60], got {self.seconds!r}")
+
+    @property
+    def n_samples(self) -> int:
+        """Samples per sound: round(seconds * rate)."""
+        return int(round(self.seconds * self.rate))
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How one rendered sound becomes its feature vector (features.py).
+
+    The paper feeds "single-sided FFT values of the audio" to the sound autoencoder. ``kind =
+    "raw"`` keeps exactly that (every FFT bin); ``"bands"`` (default) sums the power of the
+    bins into ``n_bands`` bands between ``min_hz`` and ``max_hz`` (Nyquist when None), a much
+    smaller vector that keeps the sideband pattern FM is known by.
+
+    Attributes:
+        kind: "bands" or "raw".
+        n_bands: Number of bands (kind "bands").
+        band_scale: "log" (equal ratios, like pitch) or "lin" band edges.
+        min_hz: Lower edge of the first band.
+        max_hz: Upper edge of the last band; None = Nyquist.
+        window: "hann" (less leakage between sidebands) or "none" (rectangular).
+        compression: "db" maps power to 0..1 over ``db_range`` dB below full scale (a unit
+            sine is 0 dB); "none" keeps linear magnitude.
+        db_range: Decibels mapped onto 0..1 by "db" compression.
+    """
+
+    kind: str = "bands"
+    n_bands: int = 64
+    band_scale: str = "log"
+    min_hz: float = 30.0
+    max_hz: float | None = None
+    window: str = "hann"
+    compression: str = "db"
+    db_range: float = 80.0
+
+    def __post_init__(self):
+        for name, allowed in (("kind", ("bands", "raw")), ("band_scale", ("log", "lin")),
+                              ("window", ("hann", "none")), ("compression", ("db", "none"))):
+            if getattr(self, name) not in allowed:
+                raise BadInput(f"FeatureConfig.{name} = {getattr(self, name)!r} is not one of "
+                               f"{allowed}")
+        _check_whole(self, "n_bands", 1)
+        if not (isinstance(self.min_hz, (int, float)) and self.min_hz >= 0):
+            raise BadInput(f"FeatureConfig.min_hz must be >= 0, got {self.min_hz!r}")
+        if self.max_hz is not None and not (isinstance(self.max_hz, (int, float))
+                                            and self.max_hz > self.min_hz):
+            raise BadInput(f"FeatureConfig.max_hz must be None or > min_hz, got {self.max_hz!r}")
+        if not (isinstance(self.db_range, (int, float)) and self.db_range > 0):
+            raise BadInput(f"FeatureConfig.db_range must be > 0, got {self.db_range!r}")
+
+
+def _check_whole(cfg, name: str, low: int) -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise BadInput(f"{type(cfg).__name__}.{name} must be a whole number >= {low}, "
+                       f"got {value!r}")
+
