@@ -1,0 +1,284 @@
+"""The play-time fast path: one gesture window in, one sound (bank index + synth parameters) out.
+
+No torch here, ever: the networks of a model bundle are read as plain arrays and run with numpy
+into buffers allocated once, so a control frame costs a few small matrix-vector products and
+one brute-force nearest-neighbour search over the bank (well under a millisecond).
+
+The per-frame rule lives in ONE place, :meth:`Runtime.frame`, used by the offline render and by
+live performance alike, so both produce the same control stream for the same gesture file:
+
+1. gesture window -> gesture SAE matching features (hidden layers concatenated);
+2. -> mapping network -> a point in the sound search space (the sound SAE matching features,
+   projected on their principal axes; the projection is folded into the network's last layer);
+3. -> the closest bank sound, with hysteresis: the current sound is kept unless the new closest
+   one is nearer by more than ``hysteresis`` (a share of the distance), so the choice does not
+   flicker between two neighbours; while the pointer is still (the window's newest step has
+   not moved) the current sound is held, so a held pointer holds its sound;
+4. -> that sound's synth parameters (physical units), or with ``blend_k > 1`` an
+   inverse-distance blend of the k closest sounds' parameters (0..1 space, then physical).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from instrument.bundle import Bundle, load_bundle, require
+from instrument.params import ParamTable
+
+
+def _sigmoid_(z: np.ndarray) -> None:
+    # In place and overflow-free: sigmoid(z) = (tanh(z/2) + 1) / 2.
+    z *= 0.5
+    np.tanh(z, out=z)
+    z *= 0.5
+    z += 0.5
+
+
+def _activate_(z: np.ndarray, activation: str) -> None:
+    if activation == "sigmoid":
+        _sigmoid_(z)
+    elif activation == "tanh":
+        np.tanh(z, out=z)
+    elif activation == "relu":
+        np.maximum(z, 0, out=z)
+    else:
+        raise ValueError(activation)
+
+
+def _activate(z: np.ndarray, activation: str) -> np.ndarray:
+    z = np.array(z, dtype=np.float32)
+    _activate_(z, activation)
+    return z
+
+
+class Runtime:
+    """A trained instrument ready to play, built from a model bundle's arrays (numpy only).
+
+    Attributes:
+        param_names: Synth parameter names in table order.
+        table: The parameter table the model was trained with.
+        window_dim: Length of one gesture window.
+        n_sounds: Sounds in the bank.
+        bank_params: (n_sounds, P) float32 physical parameters of every bank sound.
+        bank_params_unit: (n_sounds, P) float32 the same in 0..1.
+    """
+
+    def __init__(self, bundle: Bundle):
+        cfg, arrays, path = bundle.config, bundle.arrays, bundle.path
+        rt = cfg.get("runtime")
+        require(isinstance(rt, dict), path, "config.json has no runtime section")
+        try:
+            self.table = ParamTable.from_dict(cfg.get("param_table"))
+        except Exception as err:  # BadInput from the table parser
+            require(False, path, f"parameter table: {err}")
+        self.param_names = self.table.names
+        self.hysteresis = float(rt.get("hysteresis", 0.1))
+        self.blend_k = int(rt.get("blend_k", 1))
+        self.still_hold = bool(rt.get("still_hold", True))
+        self.still_columns = np.asarray(rt.get("still_columns", []), dtype=np.int64)
+        layers = list(rt.get("gesture_layers") or [])
+
+        # Gesture encoder, input normalisation folded into the first layer.
+        g = arrays["gesture_sae"]
+        gmeta = cfg.get("gesture_sae", {})
+        self.gesture_activation = gmeta.get("config", {}).get("activation", "sigmoid")
+        n_layers = len([k for k in g if k.endswith(".encoder.weight")])
+        require(n_layers >= 1 and all(0 <= k < n_layers for k in layers) and layers, path,
+                f"gesture_layers {layers} do not fit a {n_layers}-layer gesture SAE")
+        mean, std = g["norm.mean"], g["norm.std"]
+        self.window_dim = int(mean.shape[0])
+        self._enc_w, self._enc_b = [], []
+        for k in range(max(layers) + 1):
+            w = g[f"layer{k}.encoder.weight"].T.astype(np.float32)
+            b = g[f"layer{k}.encoder.bias"].astype(np.float32)
+            if k == 0:
+                b = b - (mean / std) @ w
+                w = w / std[:, None]
+            self._enc_w.append(np.ascontiguousarray(w, np.float32))
+            self._enc_b.append(b.astype(np.float32))
+        sizes = [w.shape[1] for w in self._enc_w]
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self._hidden = np.empty(int(offsets[-1]), np.float32)  # every layer's activations
+        self._layer_views = [self._hidden[offsets[k]:offsets[k + 1]] for k in range(len(sizes))]
+        self.gesture_layers = layers
+        self.feature_dim = int(sum(sizes[k] for k in layers))
+        self._features = np.empty(self.feature_dim, np.float32)
+        self._contiguous_layers = layers == list(range(len(sizes)))
+
+        # Mapping (or l2: identity) with the search projection folded into its last layer.
+        bank = arrays["sound_bank"]
+        s_mean, s_axes = bank["search_mean"], bank["search_axes"]
+        self._search = np.ascontiguousarray(bank["search"], np.float32)
+        self.bank_search = self._search  # (n_sounds, d) every bank sound in the search space
+        self.n_sounds = int(self._search.shape[0])
+        require(s_axes.shape[1] == self._search.shape[1], path, "search axes and bank disagree")
+        if "mapping" in arrays:
+            m = arrays["mapping"]
+            self.mapping_activation = cfg.get("mapping", {}).get("activation", "tanh")
+            require(m["w0"].shape[0] == self.feature_dim, path,
+                    f"mapping network takes {m['w0'].shape[0]} features, the gesture SAE gives "
+                    f"{self.feature_dim}")
+            require(m["w1"].shape[1] == s_axes.shape[0], path,
+                    "mapping network output does not match the sound search space")
+            w0 = m["w0"] / m["in_std"][:, None]
+            b0 = m["b0"] - (m["in_mean"] / m["in_std"]) @ m["w0"]
+            w1 = (m["w1"] * m["out_std"][None, :]) @ s_axes
+            b1 = (m["b1"] * m["out_std"] + m["out_mean"] - s_mean) @ s_axes
+            self._map_w = [np.ascontiguousarray(w0, np.float32), np.ascontiguousarray(w1, np.float32)]
+            self._map_b = [b0.astype(np.float32), b1.astype(np.float32)]
+            self._map_hidden = np.empty(w0.shape[1], np.float32)
+        else:
+            require(s_axes.shape[0] == self.feature_dim, path,
+                    "l2 matching needs gesture and sound features of the same size")
+            self.mapping_activation = None
+            self._map_w = [np.ascontiguousarray(s_axes, np.float32)]
+            self._map_b = [(-s_mean @ s_axes).astype(np.float32)]
+            self._map_hidden = None
+        self._target = np.empty(self._search.shape[1], np.float32)
+        self._search_sq = np.einsum("ij,ij->i", self._search, self._search).astype(np.float32)
+        self._dist = np.empty(self.n_sounds, np.float32)
+
+        params_unit = bank["params_unit"]
+        require(params_unit.shape == (self.n_sounds, len(self.table)), path,
+                f"sound bank parameters have shape {params_unit.shape}, expected "
+                f"({self.n_sounds}, {len(self.table)})")
+        self.bank_params_unit = params_unit.astype(np.float32)
+        self.bank_params = self.table.to_physical(params_unit).astype(np.float32)
+        self._params_out = np.empty(len(self.table), np.float32)
+        self.reset()
+
+    @classmethod
+    def from_bundle(cls, path: str | os.PathLike) -> "Runtime":
+        """Load a model bundle directory and build its runtime (ModelFileError if bad)."""
+        return cls(load_bundle(path))
+
+    # --- state --------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the current sound (the next frame picks the closest sound freely)."""
+        self.current = -1
+
+    # --- one frame ----------------------------------------------------------------------
+
+    def features(self, window: np.ndarray) -> np.ndarray:
+        """Gesture matching features of one window (a view into a reused buffer)."""
+        x = window
+        for k, (w, b) in enumerate(zip(self._enc_w, self._enc_b)):
+            out = self._layer_views[k]
+            np.matmul(x, w, out=out)
+            out += b
+            _activate_(out, self.gesture_activation)
+            x = out
+        if self._contiguous_layers:
+            return self._hidden
+        np.concatenate([self._layer_views[k] for k in self.gesture_layers], out=self._features)
+        return self._features
+
+    def target(self, window: np.ndarray) -> np.ndarray:
+        """Where the window lands in the sound search space (a view into a reused buffer)."""
+        feats = self.features(window)
+        if self._map_hidden is not None:
+            np.matmul(feats, self._map_w[0], out=self._map_hidden)
+            self._map_hidden += self._map_b[0]
+            _activate_(self._map_hidden, self.mapping_activation)
+            np.matmul(self._map_hidden, self._map_w[1], out=self._target)
+            self._target += self._map_b[1]
+        else:
+            np.matmul(feats, self._map_w[0], out=self._target)
+            self._target += self._map_b[0]
+        return self._target
+
+    def is_still(self, window: np.ndarray) -> bool:
+        """True when the window's newest step did not move (the pointer is held still)."""
+        if self.still_columns.size == 0:
+            return False
+        return not np.any(window[self.still_columns])
+
+    def frame(self, window: np.ndarray) -> tuple[int, np.ndarray]:
+        """One control frame: the sound to play for the window ending now.
+
+        Args:
+            window: float32 (window_dim,) gesture window (from gestures.GestureTracker.window_at
+                or gestures.frames_from_recording).
+
+        Returns:
+            (sound index in the bank, float32 (P,) physical parameters). The parameter array is
+            a reused buffer: copy it if you keep it past the next call.
+        """
+        if self.still_hold and self.current >= 0 and self.is_still(window):
+            self._params_out[:] = self.bank_params[self.current]
+            return self.current, self._params_out
+        y = self.target(window)
+        dist = self._dist
+        np.matmul(self._search, y, out=dist)
+        dist *= -2.0
+        dist += self._search_sq
+        dist += float(y @ y)  # squared distances (up to float rounding; clamp below)
+        best = int(np.argmin(dist))
+        cur = self.current
+        if cur < 0 or best == cur:
+            self.current = best
+        else:
+            keep = (1.0 - self.hysteresis) ** 2
+            if max(float(dist[best]), 0.0) < keep * max(float(dist[cur]), 0.0):
+                self.current = best
+        if self.blend_k > 1:
+            self._params_out[:] = self._blend(dist)
+        else:
+            self._params_out[:] = self.bank_params[self.current]
+        return self.current, self._params_out
+
+    def _blend(self, dist: np.ndarray) -> np.ndarray:
+        k = min(self.blend_k, self.n_sounds)
+        near = np.argpartition(dist, k - 1)[:k]
+        weights = 1.0 / (np.sqrt(np.maximum(dist[near], 0.0)) + 1e-6)
+        unit = (weights[:, None] * self.bank_params_unit[near]).sum(0) / weights.sum()
+        return self.table.to_physical(unit)
+
+    # --- many windows at once (evaluation, reports) ------------------------------------
+
+    def targets_batch(self, windows: np.ndarray) -> np.ndarray:
+        """Search-space points for many windows (N, window_dim) -> (N, d), stateless."""
+        x = np.asarray(windows, np.float32)
+        acts = []
+        for w, b in zip(self._enc_w, self._enc_b):
+            x = _activate(x @ w + b, self.gesture_activation)
+            acts.append(x)
+        feats = np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
+        if self._map_hidden is not None:
+            h = _activate(feats @ self._map_w[0] + self._map_b[0], self.mapping_activation)
+            return h @ self._map_w[1] + self._map_b[1]
+        return feats @ self._map_w[0] + self._map_b[0]
+
+    def features_batch(self, windows: np.ndarray) -> np.ndarray:
+        """Gesture matching features for many windows (N, window_dim) -> (N, feature_dim)."""
+        x = np.asarray(windows, np.float32)
+        acts = []
+        for w, b in zip(self._enc_w, self._enc_b):
+            x = _activate(x @ w + b, self.gesture_activation)
+            acts.append(x)
+        return np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
+
+    def nearest_batch(self, windows: np.ndarray, chunk: int = 2048) -> np.ndarray:
+        """Closest bank sound for each of many windows (no hysteresis, no state)."""
+        out = np.empty(len(windows), np.int64)
+        for i in range(0, len(windows), chunk):
+            y = self.targets_batch(windows[i:i + chunk])
+            d = self._search_sq[None, :] - 2.0 * (y @ self._search.T)
+            out[i:i + chunk] = np.argmin(d, axis=1)
+        return out
+
+    def play(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run :meth:`frame` over a sequence of windows from a fresh state.
+
+        Returns:
+            (int64 (N,) sound indices, float32 (N, P) physical parameters).
+        """
+        self.reset()
+        sounds = np.empty(len(windows), np.int64)
+        params = np.empty((len(windows), len(self.table)), np.float32)
+        for i, window in enumerate(np.asarray(windows, np.float32)):
+            sounds[i], params[i] = self.frame(window)
+        return sounds, params
