@@ -170,3 +170,91 @@ def _check_whole(cfg, name: str, low: int) -> None:
         raise BadInput(f"{type(cfg).__name__}.{name} must be a whole number >= {low}, "
                        f"got {value!r}")
 
+
+# --- training an instrument (training.py, mapping.py, runtime.py) ------------------------
+
+TRAIN_PAIRINGS = ("random", "structure", "labels")
+TRAIN_MAPPINGS = ("mlp", "l2")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a whole instrument is trained from gesture recordings and a sound bank.
+
+    Attributes:
+        layers: Hidden layers of each stacked autoencoder (the paper: 2).
+        layer_size: Units per hidden layer (both SAEs; equal sizes keep --mapping l2 possible).
+        pairing: Training pairs for the mapping: "random" (the paper's), "structure"
+            (neighbourhood-keeping optimal transport, the default) or "labels".
+        mapping: "mlp" (the paper's third network) or "l2" (direct feature comparison).
+        seed: Seeds every stage (SAEs, pairing, mapping network, evaluation subsamples).
+        holdout: Share of each recording (its tail, contiguous) kept out of training and used
+            to measure the mapping.
+        mapping_hidden: Hidden units of the mapping network.
+        mapping_activation: Its hidden activation: "tanh", "sigmoid" or "relu".
+        mapping_epochs: Its training epochs.
+        mapping_lr: Its Adam learning rate.
+        structure_dims: Principal axes matched by the structure pairing.
+        structure_points: Subsample size of the optimal-transport assignment.
+        search_variance: Share of the sound features' variance kept by the closest-sound
+            search space (principal axes of the sound matching features).
+        search_max_dims: Upper bound on that space's dimensions (keeps a frame fast).
+        hysteresis: The current sound is kept unless the closest one is nearer by more than
+            this share of the distance.
+        blend_k: Sounds whose parameters are blended (1 = play the closest sound only).
+        still_hold: Hold the current sound while the pointer is still.
+        sae_epochs: Pretraining epochs per SAE layer.
+    """
+
+    layers: int = 2
+    layer_size: int = 200
+    pairing: str = "structure"
+    mapping: str = "mlp"
+    seed: int = 0
+    holdout: float = 0.2
+    mapping_hidden: int = 256
+    mapping_activation: str = "tanh"
+    mapping_epochs: int = 40
+    mapping_lr: float = 3e-3
+    structure_dims: int = 4
+    structure_points: int = 2000
+    search_variance: float = 0.999
+    search_max_dims: int = 32
+    hysteresis: float = 0.1
+    blend_k: int = 1
+    still_hold: bool = True
+    sae_epochs: int = 30
+
+    def __post_init__(self):
+        def integer(value, low) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+        def share(value, low, high) -> bool:
+            return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and low <= value < high)
+
+        checks = [
+            ("layers", integer(self.layers, 1), "an integer >= 1"),
+            ("layer_size", integer(self.layer_size, 1), "an integer >= 1"),
+            ("pairing", self.pairing in TRAIN_PAIRINGS, f"one of {', '.join(TRAIN_PAIRINGS)}"),
+            ("mapping", self.mapping in TRAIN_MAPPINGS, f"one of {', '.join(TRAIN_MAPPINGS)}"),
+            ("seed", integer(self.seed, 0), "an integer >= 0"),
+            ("holdout", share(self.holdout, 0.0, 0.9), "a share in [0, 0.9)"),
+            ("mapping_hidden", integer(self.mapping_hidden, 1), "an integer >= 1"),
+            ("mapping_activation", self.mapping_activation in ("tanh", "sigmoid", "relu"),
+             "tanh, sigmoid or relu"),
+            ("mapping_epochs", integer(self.mapping_epochs, 1), "an integer >= 1"),
+            ("mapping_lr", share(self.mapping_lr, 1e-9, 10.0), "a number in (0, 10)"),
+            ("structure_dims", integer(self.structure_dims, 1), "an integer >= 1"),
+            ("structure_points", integer(self.structure_points, 10), "an integer >= 10"),
+            ("search_variance", share(self.search_variance, 0.5, 1.0 + 1e-12), "in [0.5, 1]"),
+            ("search_max_dims", integer(self.search_max_dims, 1), "an integer >= 1"),
+            ("hysteresis", share(self.hysteresis, 0.0, 1.0), "a share in [0, 1)"),
+            ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
+            ("still_hold", isinstance(self.still_hold, bool), "true or false"),
+            ("sae_epochs", integer(self.sae_epochs, 1), "an integer >= 1"),
+        ]
+        for name, ok, valid in checks:
+            if not ok:
+                raise BadInput(f"TrainConfig.{name} = {getattr(self, name)!r} is invalid",
+                               f"use {valid}")
