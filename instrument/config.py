@@ -37,23 +37,32 @@ def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "config") 
 
 # --- stacked autoencoders (sae.py) -------------------------------------------------------
 
+SAE_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+
 @dataclass(frozen=True)
 class SAEConfig:
     """A stacked autoencoder trained greedily layer by layer (UFLDL formulation).
 
     Attributes:
-        hidden: Hidden layer sizes, bottom to top.
-        activation: "sigmoid" (UFLDL, needed for the KL sparsity penalty), "tanh" or "relu".
-        sparsity_target: Target mean activation rho of each hidden unit.
-        sparsity_weight: Weight beta of the KL(rho || rho_hat) penalty; 0 turns it off.
-        weight_decay: Weight lambda of the L2 penalty on weights (lambda/2 * sum W^2).
+        hidden: Hidden layer sizes, bottom to top (any number of layers, each >= 1).
+        activation: "sigmoid" (UFLDL), "tanh" or "relu". The KL sparsity penalty needs a
+            mean activation in (0, 1): sigmoid has it, tanh is mapped by (h + 1) / 2, and relu
+            has none, so relu requires ``sparsity_weight=0``.
+        sparsity_target: Target mean activation rho of each hidden unit, in (0, 1).
+        sparsity_weight: Weight beta of sum_j KL(rho || rho_hat_j); 0 turns it off.
+        weight_decay: Weight lambda of the L2 penalty lambda/2 * sum W^2 on the weights (not
+            biases), in pretraining and fine-tuning.
         denoise: Share of inputs zeroed (masking noise) while pretraining; 0 = plain AE.
         epochs: Pretraining epochs per layer.
-        batch_size: Minibatch size.
+        batch_size: Minibatch size (pretraining and fine-tuning).
         lr: Adam learning rate for pretraining.
         finetune_epochs: Epochs of supervised fine-tuning of the whole stack + softmax.
         finetune_lr: Adam learning rate for fine-tuning.
         seed: Seed for initialisation, shuffling and noise.
+        min_std: Floor on the per-feature standard deviation used to normalise inputs, as a
+            share of the mean standard deviation over features; stops near-constant inputs
+            (e.g. border pixels) from being blown up into huge values.
     """
 
     hidden: tuple[int, ...] = (200, 200)
@@ -68,9 +77,63 @@ class SAEConfig:
     finetune_epochs: int = 60
     finetune_lr: float = 1e-3
     seed: int = 0
+    min_std: float = 0.1
+    finetune_dropout: float = 0.0
+
+    def __post_init__(self):
+        if isinstance(self.hidden, list):  # JSON and users give lists; the frozen config keeps a tuple
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        _check_sae_config(self)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and value == value and abs(value) != float("inf"))
+
+
+def _check_sae_config(cfg: SAEConfig) -> None:
+    """Reject impossible SAE settings early, with the field name and its valid range."""
+    if (not isinstance(cfg.hidden, tuple) or not cfg.hidden
+            or not all(_is_int(h) and h >= 1 for h in cfg.hidden)):
+        raise BadInput(f"SAEConfig.hidden must be a non-empty tuple of sizes >= 1, got {cfg.hidden!r}",
+                       "e.g. hidden=(200, 200)")
+    if cfg.activation not in SAE_ACTIVATIONS:
+        raise BadInput(f"SAEConfig.activation {cfg.activation!r} is unknown",
+                       f"use one of {', '.join(SAE_ACTIVATIONS)}")
+    checks = [
+        ("sparsity_target", _is_number(cfg.sparsity_target) and 0 < cfg.sparsity_target < 1,
+         "a number in (0, 1)"),
+        ("sparsity_weight", _is_number(cfg.sparsity_weight) and cfg.sparsity_weight >= 0, ">= 0"),
+        ("weight_decay", _is_number(cfg.weight_decay) and cfg.weight_decay >= 0, ">= 0"),
+        ("denoise", _is_number(cfg.denoise) and 0 <= cfg.denoise < 1, "a share in [0, 1)"),
+        ("epochs", _is_int(cfg.epochs) and cfg.epochs >= 1, "an integer >= 1"),
+        ("batch_size", _is_int(cfg.batch_size) and cfg.batch_size >= 1, "an integer >= 1"),
+        ("lr", _is_number(cfg.lr) and cfg.lr > 0, "> 0"),
+        ("finetune_epochs", _is_int(cfg.finetune_epochs) and cfg.finetune_epochs >= 1,
+         "an integer >= 1"),
+        ("finetune_lr", _is_number(cfg.finetune_lr) and cfg.finetune_lr > 0, "> 0"),
+        ("seed", _is_int(cfg.seed) and cfg.seed >= 0, "an integer >= 0"),
+        ("min_std", _is_number(cfg.min_std) and cfg.min_std >= 0, ">= 0"),
+        ("finetune_dropout", _is_number(cfg.finetune_dropout) and 0 <= cfg.finetune_dropout < 1,
+         "a share in [0, 1)"),
+    ]
+    for name, ok, valid in checks:
+        if not ok:
+            raise BadInput(f"SAEConfig.{name} = {getattr(cfg, name)!r} is out of range", f"use {valid}")
+    if cfg.activation == "relu" and cfg.sparsity_weight > 0:
+        raise BadInput("SAEConfig: the KL sparsity penalty needs activations in (0, 1), "
+                       "which relu does not have",
+                       "set sparsity_weight=0 with activation='relu', or use sigmoid/tanh")
 
 
 # --- gestures (gestures.py) --------------------------------------------------------------
+
+GESTURE_FEATURES = ("sincos_rho", "theta_rho")
+
 
 @dataclass(frozen=True)
 class GestureConfig:
@@ -80,11 +143,53 @@ class GestureConfig:
         rate_hz: Fixed control rate the pointer trace is resampled to.
         window_steps: Polar steps per window (window length = window_steps / rate_hz s).
         hop_steps: Steps between training windows.
+        features: What each step contributes to a window: "sincos_rho" (sin θ, cos θ, ρ;
+            no wrap-around at ±π) or "theta_rho" (raw θ, ρ as in the paper). A still step
+            (or a jump) is all zeros in both.
+        still_rho: A step shorter than this share of the window diagonal is stillness.
+        jump_rho: Two consecutive pointer samples further apart than this share of the
+            window diagonal are a jump (pointer left and re-entered the window, pen lift),
+            not a fast stroke: the step that contains it is treated as stillness.
+        rest_after_s: A gap between pointer samples longer than this means the pointer
+            rested at the earlier sample and moved to the later one in the last
+            ``rest_after_s`` seconds (mice send no events while still).
     """
 
     rate_hz: float = 100.0
     window_steps: int = 32
     hop_steps: int = 4
+    features: str = "sincos_rho"
+    still_rho: float = 1e-4
+    jump_rho: float = 0.25
+    rest_after_s: float = 0.05
+
+    def __post_init__(self):
+        import math
+
+        def number(value) -> bool:
+            return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and math.isfinite(value))
+
+        def integer(value) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        checks = [
+            ("rate_hz", number(self.rate_hz) and 1 <= self.rate_hz <= 10000, "in 1..10000"),
+            ("window_steps", integer(self.window_steps) and 1 <= self.window_steps <= 10000,
+             "an integer in 1..10000"),
+            ("hop_steps", integer(self.hop_steps) and self.hop_steps >= 1, "an integer >= 1"),
+            ("still_rho", number(self.still_rho) and 0 <= self.still_rho < 1, "in [0, 1)"),
+            ("jump_rho", number(self.jump_rho) and self.jump_rho > self.still_rho,
+             "a number > still_rho"),
+            ("rest_after_s", number(self.rest_after_s) and self.rest_after_s > 0, "> 0"),
+        ]
+        for name, ok, valid in checks:
+            if not ok:
+                raise BadInput(f"GestureConfig.{name} = {getattr(self, name)!r} is invalid",
+                               f"use {valid}")
+        if self.features not in GESTURE_FEATURES:
+            raise BadInput(f"GestureConfig.features {self.features!r} is unknown",
+                           f"use one of {', '.join(GESTURE_FEATURES)}")
 
 
 # --- sounds (params.py, fm.py, features.py) ----------------------------------------------
