@@ -194,7 +194,10 @@ class ParamTable:
         except (TypeError, ValueError):
             raise BadInput(f"parameter {name} = {value!r} is not a number",
                            f"use a value in {param.range_text}") from None
-        if not math.isfinite(number) or not param.low <= number <= param.high:
+        if not math.isfinite(number):
+            raise BadInput(f"parameter {name} = {number:g} is not a finite number",
+                           f"use a value in {param.range_text}")
+        if not param.low <= number <= param.high:
             raise BadInput(f"parameter {name} = {number:g} is out of range",
                            f"use a value in {param.range_text}")
         return number

@@ -105,6 +105,13 @@ class SoundBank:
             raise DataFileError(f"sound bank {path} does not exist",
                                 "build one with 'instrument sounds build --out FILE.npz'")
         try:
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+        except OSError as err:
+            raise bad(f"cannot be read: {err.strerror or err}") from None
+        if magic != b"PK\x03\x04":
+            raise bad("is not an .npz file (no zip header)")
+        try:
             with np.load(path, allow_pickle=False) as data:
                 missing = _KEYS - set(data.files)
                 if missing:

@@ -1,0 +1,516 @@
+"""The voices that play synth parameters: pyo (any backend) and sounddevice + numpy FM.
+
+Both voices smooth every parameter with pyo's ``Port`` one-pole (time constant
+``smoothing_s``; log-scaled parameters in log space) and play pyo's FM definition, so they
+sound the same (see :mod:`instrument.fm`). Both take ``set_params`` from any thread.
+
+* :class:`PyoVoice`: ``Sig -> Port -> (Exp) -> FM``. One option picks the backend:
+  "portaudio", "jack", "offline" or "manual". pyo segfaults when it boots portaudio with no
+  output device, so :func:`check_output_device` asks first, in a child process; "jack" checks
+  that a JACK server runs (pyo would otherwise try to start one).
+* :class:`SoundDeviceVoice`: a :class:`instrument.fm.SmoothedFM` inside a sounddevice stream
+  callback (no allocation in the callback).
+* :func:`render_controls`: the offline render of a control stream with the same smoothed
+  voice, by either engine; a frame at time t takes effect at sample round(t * rate).
+
+Known difference between the engines: pyo computes in float32 with 512-point sine tables, so
+its phase drifts from numpy's float64 by about 1e-2 rad per second at 1 kHz; pyo's *server*
+also fades its output in over its first 5 ms (only in files pyo writes itself).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import wave
+
+import numpy as np
+
+from instrument.errors import AudioDeviceError, BadInput, DataFileError
+from instrument.fm import FM_PARAMS, SmoothedFM, log_scaled, smoothing_coefficient, \
+    to_smoothing_space
+from instrument.params import PARAM_TABLE, ParamTable
+
+BACKENDS = ("portaudio", "jack", "offline", "manual")
+ENGINES = ("numpy", "pyo")
+DEFAULT_SMOOTHING_S = 0.01
+
+_PYO_QUERY = """
+import json, os
+os.environ.setdefault("PYO_GUI_WX", "0")
+import pyo
+names, indexes = pyo.pa_get_output_devices()
+print(json.dumps({"names": list(names), "default": int(pyo.pa_get_default_output())}))
+"""
+_SD_QUERY = """
+import json, sounddevice as sd
+names = [d["name"] for d in sd.query_devices() if d["max_output_channels"] > 0]
+try:
+    default = int(sd.default.device[1])
+except Exception:
+    default = -1
+print(json.dumps({"names": names, "default": default}))
+"""
+
+
+def check_output_device(library: str = "pyo", timeout: float = 20.0) -> dict:
+    """Check that an audio output device exists, without risking this process.
+
+    The query runs in a child process: opening PortAudio on a machine without sound can crash
+    (pyo's portaudio server segfaults when it boots with no device).
+
+    Args:
+        library: Whose PortAudio to ask, "pyo" or "sounddevice" (they may differ).
+        timeout: Seconds before giving up.
+
+    Returns:
+        ``{"names": [output device names], "default": default output index or -1}``.
+
+    Raises:
+        AudioDeviceError: no output device, or the query crashed or hung.
+    """
+    if library not in ("pyo", "sounddevice"):
+        raise BadInput(f"library must be 'pyo' or 'sounddevice', got {library!r}")
+    code = _PYO_QUERY if library == "pyo" else _SD_QUERY
+    env = dict(os.environ, PYO_GUI_WX="0", JACK_NO_START_SERVER="1")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise AudioDeviceError(f"asking {library} for audio devices hung for {timeout:g} s",
+                               "check the sound system, or render offline") from None
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        why = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+        raise AudioDeviceError(f"asking {library} for audio devices failed ({why})",
+                               "check the sound system, or use an offline render")
+    info = json.loads(lines[-1])
+    if not info["names"]:
+        raise AudioDeviceError(f"no audio output device found ({library} sees none)",
+                               "connect a sound card, or start jackd and use the jack "
+                               "backend, or render offline")
+    return info
+
+
+def jack_running(timeout: float = 5.0) -> bool:
+    """True when a JACK server is running (never starts one)."""
+    env = dict(os.environ, JACK_NO_START_SERVER="1")
+    if shutil.which("jack_wait"):
+        try:
+            proc = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True,
+                                  timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return False
+        return proc.stdout.strip() == "running"
+    code = ("import sounddevice as sd\n"
+            "print(any('JACK' in a['name'] for a in sd.query_hostapis()))")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return False
+    return proc.stdout.strip().endswith("True")
+
+
+def _import_pyo():
+    os.environ.setdefault("PYO_GUI_WX", "0")
+    import pyo  # noqa: PLC0415 - heavy and optional at import time
+
+    return pyo
+
+
+def _pyo_fm_graph(pyo, sources, smoothing_s: float, start_smooth: np.ndarray,
+                  table: ParamTable):
+    """Sources (smoothing space, table order) -> Port -> Exp for log params -> FM.
+
+    Returns (fm, objects to keep alive).
+    """
+    logs = log_scaled(table)
+    keep, smoothed = [], {}
+    for name in FM_PARAMS:
+        i = table.index_of(name)
+        port = pyo.Port(sources[i], risetime=smoothing_s, falltime=smoothing_s,
+                        init=float(start_smooth[i]))
+        keep.append(port)
+        value = pyo.Exp(port) if logs[i] else port
+        keep.append(value)
+        smoothed[name] = value
+    fm = pyo.FM(carrier=smoothed["carrier_hz"], ratio=smoothed["ratio"],
+                index=smoothed["index"], mul=smoothed["amplitude"])
+    return fm, keep
+
+
+class PyoVoice:
+    """The pyo FM voice with smoothed parameters.
+
+    Args:
+        backend: "portaudio", "jack", "offline" or "manual" (see module docstring).
+        rate: Sample rate.
+        buffer: Server buffer size in samples.
+        smoothing_s: Smoothing time constant of every parameter, in seconds.
+        table: Parameter table.
+        initial: Physical start values (default: table start values, amplitude 0).
+        channels: Output channels (the mono voice is copied to each).
+    """
+
+    def __init__(self, backend: str = "portaudio", rate: int = 44100, buffer: int = 256,
+                 smoothing_s: float = DEFAULT_SMOOTHING_S, table: ParamTable = PARAM_TABLE,
+                 initial=None, channels: int = 2):
+        if backend not in BACKENDS:
+            raise BadInput(f"unknown audio backend {backend!r}", f"use one of {BACKENDS}")
+        if not isinstance(rate, int) or rate < 1000:
+            raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
+        if not isinstance(buffer, int) or not 1 <= buffer <= 8192:
+            raise BadInput(f"buffer size must be 1..8192 samples, got {buffer!r}")
+        smoothing_coefficient(smoothing_s, rate)  # validates
+        self.backend, self.rate, self.buffer = backend, rate, buffer
+        self.smoothing_s, self.table, self.channels = float(smoothing_s), table, int(channels)
+        start = table.start_values if initial is None else \
+            table.validate_physical(initial, "PyoVoice start values")
+        self._target = start.copy()
+        self._muted = False
+        self._lock = threading.Lock()
+        self.server = None
+        self._sigs = []
+        self._keep = []
+        self.output = None
+
+    def start(self) -> "PyoVoice":
+        """Boot the server and build the voice; realtime backends start playing.
+
+        Raises:
+            AudioDeviceError: no output device (portaudio), no JACK server (jack), or the
+                server failed to boot.
+        """
+        if self.server is not None:
+            return self
+        if self.backend == "portaudio":
+            check_output_device("pyo")
+        elif self.backend == "jack" and not jack_running():
+            raise AudioDeviceError("the JACK server is not running",
+                                   "start jackd (e.g. 'jackd -d alsa', or 'jackd -d dummy' "
+                                   "to test) before using the jack backend")
+        # pyo would otherwise try to launch jackd itself
+        os.environ["JACK_NO_START_SERVER"] = "1"
+        pyo = _import_pyo()
+        realtime = self.backend in ("portaudio", "jack")
+        server = pyo.Server(sr=self.rate, nchnls=self.channels if realtime else 1,
+                            buffersize=self.buffer, duplex=0, audio=self.backend,
+                            jackname="instrument")
+        server.deactivateMidi()
+        server.setVerbosity(1)
+        server.boot()
+        if not server.getIsBooted():
+            raise AudioDeviceError(f"pyo's {self.backend} server did not boot",
+                                   "check the audio device, or use another backend")
+        self.server = server
+        smooth = to_smoothing_space(self._effective_target(), self.table)
+        self._sigs = [pyo.Sig(float(v)) for v in smooth]
+        self.output, self._keep = _pyo_fm_graph(pyo, self._sigs, self.smoothing_s, smooth,
+                                                self.table)
+        if realtime:
+            self._keep.append(pyo.Mix(self.output, voices=self.channels).out())
+            server.start()
+        elif self.backend == "manual":
+            self.output.out()
+            server.start()
+        else:
+            self.output.out()
+        return self
+
+    def _effective_target(self) -> np.ndarray:
+        target = self._target.copy()
+        if self._muted:
+            target[self.table.index_of("amplitude")] = 0.0
+        return target
+
+    def _push(self) -> None:
+        if not self._sigs:
+            return
+        smooth = to_smoothing_space(self._effective_target(), self.table)
+        for sig, value in zip(self._sigs, smooth):
+            sig.value = float(value)
+
+    def set_params(self, physical) -> None:
+        """New target physical values (table order); safe from any thread."""
+        values = self.table.validate_physical(physical, "synth parameters")
+        if values.shape != (len(self.table),):
+            raise BadInput(f"set_params needs {len(self.table)} values, got {values.shape}")
+        with self._lock:
+            self._target = values
+            self._push()
+
+    def mute(self, muted: bool = True) -> None:
+        """Glide to silence (or back to the target amplitude) without a click."""
+        with self._lock:
+            self._muted = bool(muted)
+            self._push()
+
+    def process(self, blocks: int = 1) -> None:
+        """Compute ``blocks`` buffers (backend "manual" only)."""
+        if self.backend != "manual" or self.server is None:
+            raise BadInput("process() needs a started voice with the manual backend")
+        for _ in range(blocks):
+            with self._lock:
+                self.server.process()
+
+    def render_to_file(self, path: str, seconds: float) -> None:
+        """Render ``seconds`` into a 16-bit WAV with pyo's own recorder (backend "offline").
+
+        pyo's server fades its output in over its first 5 ms.
+        """
+        if self.backend != "offline" or self.server is None:
+            raise BadInput("render_to_file() needs a started voice with the offline backend")
+        self.server.recordOptions(dur=float(seconds), filename=os.path.abspath(path),
+                                  fileformat=0, sampletype=0)
+        self.server.start()  # blocks until the file is written
+
+    def stop(self) -> None:
+        """Stop and shut the server down (a new voice may then be started)."""
+        server, self.server = self.server, None
+        if server is None:
+            return
+        try:
+            if self.backend != "offline":
+                server.stop()
+        finally:
+            self._sigs, self._keep, self.output = [], [], None
+            server.shutdown()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SoundDeviceVoice:
+    """The numpy voice: :class:`SmoothedFM` rendered in a sounddevice output stream.
+
+    Args:
+        rate: Sample rate.
+        blocksize: Frames per callback.
+        smoothing_s: Smoothing time constant, seconds.
+        table: Parameter table.
+        initial: Physical start values (default: table start values, amplitude 0).
+        device: sounddevice output device (None = default).
+        channels: Output channels (the mono voice is copied to each).
+        latency: sounddevice latency ("low", "high" or seconds).
+    """
+
+    def __init__(self, rate: int = 44100, blocksize: int = 256,
+                 smoothing_s: float = DEFAULT_SMOOTHING_S, table: ParamTable = PARAM_TABLE,
+                 initial=None, device=None, channels: int = 1, latency="low"):
+        if not isinstance(blocksize, int) or not 16 <= blocksize <= 8192:
+            raise BadInput(f"block size must be 16..8192 frames, got {blocksize!r}")
+        if not isinstance(rate, int) or rate < 1000:
+            raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
+        self.rate, self.blocksize, self.channels = rate, blocksize, int(channels)
+        self.device, self.latency = device, latency
+        self.voice = SmoothedFM(rate, smoothing_s, table, max_block=max(blocksize, 4096),
+                                initial=initial)
+        self.stream = None
+        self.callbacks = 0
+        self.underflows = 0
+
+    def callback(self, outdata: np.ndarray, frames: int, time_info, status) -> None:
+        """The stream callback: fills ``outdata`` (float32[frames, channels]); no allocation."""
+        if status and status.output_underflow:
+            self.underflows += 1
+        self.voice.render(outdata[:, 0])
+        if self.channels > 1:
+            outdata[:, 1:] = outdata[:, :1]
+        self.callbacks += 1
+
+    def start(self) -> "SoundDeviceVoice":
+        """Open and start the output stream.
+
+        Raises:
+            AudioDeviceError: no output device, or PortAudio refused the stream.
+        """
+        if self.stream is not None:
+            return self
+        import sounddevice as sd  # noqa: PLC0415
+
+        try:
+            # PortAudio lists host APIs (e.g. a JACK server started after import) only when it
+            # initialises: refresh so a server started after this process is seen.
+            sd._terminate()
+            sd._initialize()
+            stream = sd.OutputStream(samplerate=self.rate, blocksize=self.blocksize,
+                                     channels=self.channels, dtype="float32",
+                                     callback=self.callback, device=self.device,
+                                     latency=self.latency)
+            stream.start()
+        except (sd.PortAudioError, ValueError) as err:
+            raise AudioDeviceError(f"cannot open an audio output stream: "
+                                   f"{str(err).splitlines()[0]}",
+                                   "check the audio device (start jackd?) or render offline") \
+                from None
+        self.stream = stream
+        return self
+
+    def set_params(self, physical) -> None:
+        """New target physical values (table order); safe from any thread."""
+        self.voice.set_target(physical)
+
+    def mute(self, muted: bool = True) -> None:
+        """Glide to silence (or back) without a click."""
+        self.voice.mute(muted)
+
+    def stop(self) -> None:
+        """Stop and close the stream."""
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.stop()
+            stream.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- offline render of a control stream ------------------------------------------------------
+
+def _control_positions(frame_times, params, seconds, rate, table):
+    times = np.asarray(frame_times, dtype=np.float64)
+    if times.ndim != 1 or len(times) == 0:
+        raise BadInput(f"frame_times must be a non-empty 1-D array, got shape {times.shape}")
+    if not np.isfinite(times).all() or np.any(np.diff(times) < 0) or times[0] < 0:
+        raise BadInput("frame_times must be finite, >= 0 and non-decreasing")
+    values = table.validate_physical(params, "control stream parameters")
+    if values.shape != (len(times), len(table)):
+        raise BadInput(f"params_physical must be [{len(times)}, {len(table)}], "
+                       f"got {values.shape}")
+    if not (isinstance(seconds, (int, float)) and np.isfinite(seconds) and seconds > 0):
+        raise BadInput(f"seconds must be > 0, got {seconds!r}")
+    if not isinstance(rate, int) or rate < 1000:
+        raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
+    n = int(round(seconds * rate))
+    pos = np.clip(np.round(times * rate).astype(np.int64), 0, n)
+    # Several frames on one sample: the last one wins.
+    keep = np.append(pos[1:] != pos[:-1], True)
+    return n, pos[keep], values[keep]
+
+
+def render_controls(frame_times, params_physical, seconds: float, rate: int = 44100,
+                    smoothing_s: float = DEFAULT_SMOOTHING_S, engine: str = "numpy",
+                    table: ParamTable = PARAM_TABLE) -> np.ndarray:
+    """Render a control stream offline with the smoothed voice.
+
+    Before the first frame the voice is silent, resting on the first frame's values (so the
+    first sound fades in over ``smoothing_s`` instead of gliding from a default pitch).
+
+    Args:
+        frame_times: float[N] frame times in seconds (non-decreasing).
+        params_physical: float[N, P] physical parameters per frame, table order.
+        seconds: Length of the render.
+        rate: Sample rate.
+        smoothing_s: Smoothing time constant, seconds.
+        engine: "numpy" (:class:`SmoothedFM`) or "pyo" (:class:`PyoVoice`'s graph, offline).
+        table: Parameter table.
+
+    Returns:
+        float32[round(seconds * rate)] audio.
+    """
+    if engine not in ENGINES:
+        raise BadInput(f"unknown engine {engine!r}", f"use one of {ENGINES}")
+    n, pos, values = _control_positions(frame_times, params_physical, seconds, rate, table)
+    smoothing_coefficient(smoothing_s, rate)
+    start = values[0].copy()
+    start[table.index_of("amplitude")] = 0.0
+    if engine == "numpy":
+        return _render_controls_numpy(n, pos, values, start, rate, smoothing_s, table)
+    return _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table)
+
+
+def _render_controls_numpy(n, pos, values, start, rate, smoothing_s, table):
+    voice = SmoothedFM(rate, smoothing_s, table, initial=start)
+    out = np.zeros(n, dtype=np.float32)
+    voice.render(out[:pos[0]])
+    bounds = np.append(pos, n)
+    for i in range(len(pos)):
+        voice.set_target(values[i])
+        voice.render(out[bounds[i]:bounds[i + 1]])
+    return out
+
+
+def _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table):
+    pyo = _import_pyo()
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    # One control value per sample, read by a sample counter: a frame takes effect at exactly
+    # its sample, as in the numpy engine.
+    steps = np.repeat(np.arange(len(pos)), np.diff(np.append(pos, n)))
+    per_sample = np.empty((n, len(table)))
+    per_sample[:pos[0]] = start
+    per_sample[pos[0]:] = values[steps]
+    smooth = to_smoothing_space(per_sample, table)
+    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
+    server.deactivateMidi()
+    server.setVerbosity(1)
+    server.boot()
+    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
+    try:
+        # The offline server must write a file; we read the voice itself through TableRec
+        # (exact samples, without the server's 5 ms start fade).
+        server.recordOptions(dur=n / rate, filename=os.path.join(scratch.name, "out.wav"),
+                             fileformat=0, sampletype=0)
+        counter = pyo.Count(pyo.Trig(), min=0, max=0)
+        tables, sources = [], []
+        for i in range(len(table)):
+            data = pyo.DataTable(size=n)
+            np.asarray(data.getBuffer())[:] = smooth[:, i]
+            tables.append(data)
+            sources.append(pyo.TableIndex(data, counter))
+        fm, keep = _pyo_fm_graph(pyo, sources, smoothing_s,
+                                 to_smoothing_space(start, table), table)
+        recorded = pyo.NewTable(length=n / rate, chnls=1)
+        rec = pyo.TableRec(fm, table=recorded).play()
+        server.start()
+        audio = np.asarray(recorded.getBuffer(), dtype=np.float32).copy()
+        del rec, keep, tables, sources, fm, counter
+    finally:
+        server.shutdown()
+        scratch.cleanup()
+    out = np.zeros(n, dtype=np.float32)
+    out[:min(n, len(audio))] = audio[:n]
+    return out
+
+
+# --- WAV files --------------------------------------------------------------------------------
+
+def write_wav(path: str, audio, rate: int) -> None:
+    """Write mono audio (float, -1..1; clipped) as a 16-bit PCM WAV."""
+    samples = np.asarray(audio, dtype=np.float64)
+    if samples.ndim != 1:
+        raise BadInput(f"write_wav needs mono 1-D audio, got shape {samples.shape}")
+    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    try:
+        with wave.open(path, "wb") as fh:
+            fh.setnchannels(1)
+            fh.setsampwidth(2)
+            fh.setframerate(int(rate))
+            fh.writeframes(pcm.tobytes())
+    except OSError as err:
+        raise DataFileError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def read_wav(path: str) -> tuple[np.ndarray, int]:
+    """Read a 16-bit PCM WAV -> (float32 audio of the first channel, rate)."""
+    try:
+        with wave.open(path, "rb") as fh:
+            if fh.getsampwidth() != 2:
+                raise DataFileError(f"{path}: only 16-bit PCM WAV is supported")
+            rate, channels = fh.getframerate(), fh.getnchannels()
+            data = np.frombuffer(fh.readframes(fh.getnframes()), dtype="<i2")
+    except (OSError, EOFError, wave.Error) as err:
+        raise DataFileError(f"cannot read WAV {path}: {err}") from None
+    return (data.reshape(-1, channels)[:, 0] / 32767.0).astype(np.float32), rate
