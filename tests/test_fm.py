@@ -1,0 +1,290 @@
+"""Numpy FM: pyo's definition, golden arrays, Bessel sidebands, smoothing, pyo itself."""
+
+from __future__ import annotations
+
+import os
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.special import jv
+
+from instrument.errors import BadInput
+from instrument.fm import (PORT_OFFSET_S, SmoothedFM, render_fm, render_many,
+                           smoothing_coefficient)
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
+RATE = 44100
+
+
+def golden(name):
+    return np.load(os.path.join(GOLDEN, name), allow_pickle=False)
+
+
+def reference_pyo_loop(car, ratio, index, amp, n, rate):
+    """pyo's Fm_readframes, transcribed sample by sample (with exact sines)."""
+    pm = pc = 0.0
+    out = np.empty(n)
+    for i in range(n):
+        mod_freq = car[i] * ratio[i]
+        mod_val = mod_freq * index[i] * np.sin(2 * np.pi * pm)
+        pm += mod_freq / rate
+        out[i] = np.sin(2 * np.pi * pc) * amp[i]
+        pc += (car[i] + mod_val) / rate
+    return out
+
+
+# --- the definition ------------------------------------------------------------------------
+
+def test_matches_pyo_recurrence_sample_by_sample():
+    n = 600
+    ramp = np.linspace(0, 1, n)
+    params = (200 + 500 * ramp, 0.5 + 2 * ramp, 4 * ramp, 0.3 + 0.5 * ramp)
+    ours = render_fm(*params, n, RATE)
+    ref = reference_pyo_loop(*params, n, RATE)
+    assert ours[0] == 0.0  # the first sample uses the phase before any increment, like pyo
+    np.testing.assert_allclose(ours, ref, atol=2e-6)
+
+
+def test_golden_arrays():
+    from golden.make_golden import CONTROL_PARAMS, CONTROL_TIMES, MANY, N, RAMP, STATIC
+
+    from instrument.synth import render_controls
+
+    np.testing.assert_allclose(render_fm(*STATIC, N, RATE), golden("fm_static.npy"), atol=1e-6)
+    np.testing.assert_allclose(render_fm(*RAMP, N, RATE), golden("fm_ramp.npy"), atol=1e-6)
+    np.testing.assert_allclose(render_many(MANY, N, RATE), golden("fm_many.npy"), atol=2e-5)
+    np.testing.assert_allclose(render_controls(CONTROL_TIMES, CONTROL_PARAMS, 0.05, RATE, 0.005),
+                               golden("fm_controls.npy"), atol=1e-6)
+
+
+def test_render_many_equals_render_fm_per_row(rng):
+    from instrument.params import PARAM_TABLE
+
+    params = PARAM_TABLE.to_physical(rng.random((40, 4)))
+    many = render_many(params, 22050, 22050, workers=2)
+    one_by_one = np.stack([render_fm(*row, 22050, 22050) for row in params])
+    assert many.dtype == np.float32 and many.shape == (40, 22050)
+    # float32 fixed-point phases vs float64 cumulative sums
+    np.testing.assert_allclose(many, one_by_one, atol=5e-4)
+    np.testing.assert_array_equal(render_many(params, 22050, 22050, workers=1), many)
+
+
+def test_phase_continuous_across_calls():
+    phase = np.zeros(2)
+    parts = [render_fm(440, 2, 3, 0.5, size, RATE, phase) for size in (100, 1, 999, 3000)]
+    np.testing.assert_allclose(np.concatenate(parts), render_fm(440, 2, 3, 0.5, 4100, RATE),
+                               atol=1e-9)
+    assert 0 <= phase[0] < 1 and 0 <= phase[1] < 1
+
+
+@pytest.mark.parametrize("index", [0.5, 1.5, 3.0])
+def test_sidebands_follow_bessel_functions(index):
+    # carrier 2000 Hz, modulator 250 Hz: sidebands at 2000 + n*250 have amplitude |J_n(index)|
+    # (1 s at 44.1 kHz, whole-Hz frequencies: every sideband sits exactly on an FFT bin)
+    carrier, ratio, amp = 2000.0, 0.125, 0.8
+    audio = render_fm(carrier, ratio, index, amp, RATE, RATE).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(audio)) * 2 / len(audio)
+    for n in range(-6, 7):
+        freq = int(carrier + n * carrier * ratio)
+        assert spectrum[freq] == pytest.approx(amp * abs(jv(n, index)), abs=2e-3), n
+    sidebands = [int(carrier + n * 250) for n in range(-7, 8)]
+    assert np.delete(spectrum, sidebands).max() < 2e-3  # nothing anywhere else
+
+
+def test_bad_arguments():
+    with pytest.raises(BadInput, match="n_samples"):
+        render_fm(440, 2, 3, 0.5, -1, RATE)
+    with pytest.raises(BadInput, match="NaN"):
+        render_fm(np.full(4, np.nan), 2, 3, 0.5, 4, RATE)
+    with pytest.raises(BadInput, match="shape"):
+        render_fm(np.ones(3), 2, 3, 0.5, 4, RATE)
+    with pytest.raises(BadInput, match="rate"):
+        render_fm(440, 2, 3, 0.5, 4, 0)
+    with pytest.raises(BadInput, match="phase"):
+        render_fm(440, 2, 3, 0.5, 4, RATE, phase=[0, 0])
+    with pytest.raises(BadInput, match="index = 11"):
+        render_many([[440, 2, 11, 0.5]], 10, RATE)
+
+
+# --- SmoothedFM ------------------------------------------------------------------------------
+
+def test_smoothed_voice_at_rest_is_plain_fm():
+    voice = SmoothedFM(RATE, 0.01, initial=[440, 2, 3, 0.5])
+    voice.set_target([440, 2, 3, 0.5])
+    out = np.zeros(5000, dtype=np.float32)
+    for lo, hi in ((0, 7), (7, 300), (300, 5000)):  # block sizes do not matter
+        voice.render(out[lo:hi])
+    np.testing.assert_allclose(out, render_fm(440, 2, 3, 0.5, 5000, RATE), atol=1e-6)
+
+
+def test_smoothing_is_pyos_port_one_pole_in_log_space_for_log_params():
+    k = smoothing_coefficient(0.01, RATE)
+    assert k == pytest.approx(1 / ((0.01 + PORT_OFFSET_S) * RATE))
+    voice = SmoothedFM(RATE, 0.01, initial=[100, 1, 0, 0])
+    voice.set_target([400, 4, 8, 1])
+    y = np.array([np.log(100), np.log(1), 0, 0])
+    x = np.array([np.log(400), np.log(4), 8, 1])
+    buf = np.zeros(1, dtype=np.float32)
+    for _ in range(300):
+        voice.render(buf)
+        y = y + (x - y) * k  # pyo Port: y += (x - y) * factor, every sample
+    np.testing.assert_allclose(voice.current, [np.exp(y[0]), np.exp(y[1]), y[2], y[3]],
+                               rtol=1e-9)
+    # log space: halfway in time the carrier is at the geometric, not arithmetic, mean
+    assert 100 < voice.current[0] < 400
+
+
+def largest_jump(audio):
+    return float(np.abs(np.diff(audio)).max())
+
+
+def test_no_click_when_parameters_jump():
+    # a low, quiet tone jumps to full amplitude and an index of 2 in one control frame, at a
+    # peak of the waveform (the worst moment: 100 Hz, a quarter period after 5 periods)
+    rate, smoothing, jump = RATE, 0.01, 2205 + 110
+    voice = SmoothedFM(rate, smoothing, initial=[100, 1, 0, 0.05])
+    voice.set_target([100, 1, 0, 0.05])
+    before = voice.render(np.zeros(jump, dtype=np.float32))
+    voice.set_target([100, 1, 2, 1.0])
+    after = voice.render(np.zeros(4410, dtype=np.float32))
+    audio = np.concatenate([before, after])
+    # bound: the steepest slope of a sine at the final peak frequency and amplitude, plus the
+    # amplitude ramp per sample
+    peak_freq = 100 + 2 * 100
+    bound = 2 * np.pi * peak_freq / rate * 1.0 + 0.95 / ((smoothing + PORT_OFFSET_S) * rate)
+    assert largest_jump(audio) < bound * 1.05
+    # the same jump without smoothing clicks (so this test can fail)
+    n = jump + 4410
+    step = np.arange(n) >= jump
+    hard = render_fm(100, 1, np.where(step, 2.0, 0.0), np.where(step, 1.0, 0.05), n, rate)
+    assert largest_jump(hard) > 10 * bound
+
+
+def test_mute_glides_to_silence_and_back():
+    voice = SmoothedFM(RATE, 0.005, initial=[440, 1, 1, 0.8])
+    voice.set_target([440, 1, 1, 0.8])
+    voice.mute(True)
+    out = voice.render(np.zeros(4410, dtype=np.float32))
+    assert largest_jump(out) < 0.1 and np.abs(out[-500:]).max() < 1e-3 and voice.muted
+    voice.mute(False)
+    out = voice.render(np.zeros(4410, dtype=np.float32))
+    assert np.abs(out[-500:]).max() > 0.7
+
+
+def test_set_target_from_another_thread_while_rendering():
+    voice = SmoothedFM(RATE, 0.002)
+    targets = [[50 + i, 0.25 + i / 100, i / 50, i / 500] for i in range(400)]
+    done = threading.Event()
+
+    def control():
+        for t in targets:
+            voice.set_target(t)
+        done.set()
+
+    thread = threading.Thread(target=control)
+    buf = np.zeros(64, dtype=np.float32)
+    thread.start()
+    while not done.is_set():
+        voice.render(buf)
+        assert np.isfinite(buf).all()
+    thread.join()
+    for _ in range(100):
+        voice.render(buf)
+    np.testing.assert_allclose(voice.current, targets[-1], rtol=1e-6)
+
+
+def test_render_allocates_nothing():
+    voice = SmoothedFM(RATE, 0.01, max_block=512)
+    voice.set_target([440, 2, 3, 0.5])
+    buf = np.zeros(512, dtype=np.float32)
+    voice.render(buf)  # warm up
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for i in range(200):
+        voice.render(buf)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename")
+                if "fm.py" in str(stat.traceback))
+    assert grown < 2048  # no array buffers: a few small view objects at most
+
+
+def test_smoothed_bad_input():
+    voice = SmoothedFM(RATE, 0.01)
+    with pytest.raises(BadInput, match="carrier_hz = 3000"):
+        voice.set_target([3000, 1, 1, 1])
+    with pytest.raises(BadInput, match="4 parameters"):
+        voice.set_target([440, 1, 1])
+    with pytest.raises(BadInput, match="smoothing"):
+        SmoothedFM(RATE, -1.0)
+    with pytest.raises(BadInput, match="max_block"):
+        SmoothedFM(RATE, 0.01, max_block=0)
+
+
+# --- against pyo itself ------------------------------------------------------------------------
+
+def pyo_render_file(path, per_sample, n, rate):
+    """Render pyo's FM with per-sample parameter arrays through the offline server to a file."""
+    os.environ.setdefault("PYO_GUI_WX", "0")
+    import pyo
+
+    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
+    server.deactivateMidi()
+    server.setVerbosity(1)
+    server.boot()
+    try:
+        server.recordOptions(dur=n / rate, filename=path, fileformat=0, sampletype=3)
+        counter = pyo.Count(pyo.Trig(), min=0, max=0)
+        sources, tables = [], []
+        for values in per_sample:
+            table = pyo.DataTable(size=n)
+            np.asarray(table.getBuffer())[:] = values
+            tables.append(table)
+            sources.append(pyo.TableIndex(table, counter))
+        fm = pyo.FM(carrier=sources[0], ratio=sources[1], index=sources[2], mul=sources[3])
+        fm.out()
+        server.start()
+        del fm, sources, tables, counter
+    finally:
+        server.shutdown()
+    import warnings
+
+    from scipy.io import wavfile
+
+    with warnings.catch_warnings():  # pyo writes a PEAK chunk scipy does not know
+        warnings.simplefilter("ignore", wavfile.WavFileWarning)
+        got_rate, audio = wavfile.read(path)
+    assert got_rate == rate
+    return audio.astype(np.float64)[:n]
+
+
+def compare_with_pyo(ours, theirs, rate):
+    skip = int(0.006 * rate)  # pyo's server fades its output in over 5 ms
+    a, b = ours[skip:].astype(np.float64), theirs[skip:]
+    lags = range(-8, 9)
+    errors = [np.abs(a[8:-8] - b[8 + lag:len(b) - 8 + lag]).max() for lag in lags]
+    assert lags[int(np.argmin(errors))] == 0  # already aligned: same first sample
+    spec_a, spec_b = np.abs(np.fft.rfft(a)), np.abs(np.fft.rfft(b))
+    assert np.corrcoef(spec_a, spec_b)[0, 1] > 0.999
+    top = np.argsort(spec_a)[-10:]
+    np.testing.assert_allclose(spec_b[top], spec_a[top], rtol=0.02)
+    return float(np.abs(a - b).max()), float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def test_numpy_equals_pyo_static(tmp_path):
+    n = RATE // 2
+    params = [np.full(n, v) for v in (440.0, 2.0, 3.0, 0.5)]
+    theirs = pyo_render_file(str(tmp_path / "static.wav"), params, n, RATE)
+    peak, rms = compare_with_pyo(render_fm(*params, n, RATE), theirs, RATE)
+    assert peak < 0.02 and rms < 0.005  # pyo: float32 phase, 512-point sine table
+
+
+def test_numpy_equals_pyo_ramped(tmp_path):
+    n = RATE // 2
+    ramp = np.arange(n) / n
+    params = [300 * 2 ** ramp, 1 + ramp, 4 * ramp, 0.2 + 0.6 * ramp]
+    theirs = pyo_render_file(str(tmp_path / "ramp.wav"), params, n, RATE)
+    peak, rms = compare_with_pyo(render_fm(*params, n, RATE), theirs, RATE)
+    assert peak < 0.03 and rms < 0.008
