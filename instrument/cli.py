@@ -18,6 +18,7 @@ from instrument.errors import InstrumentError
 
 # Subcommand modules under instrument.commands, in the order `--help` lists them.
 COMMANDS: list[str] = [
+    "perform",
     "sounds",
     "synth",
 ]

@@ -1,0 +1,61 @@
+"""`instrument perform`: play a trained model live, from the mouse, a tablet, OSC or a file."""
+
+from __future__ import annotations
+
+from instrument.commands.argtypes import host_port, positive_float, positive_int, udp_port
+
+NAME = "perform"
+HELP = ("play a trained instrument live: mouse/tablet window, OSC /wek/inputs or a replayed "
+        "recording -> pyo or sounddevice audio and OSC out (Pd, SuperCollider, Max, Wekinator)")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, metavar="M",
+                        help="model bundle directory (from instrument train)")
+    parser.add_argument("--audio", choices=("pyo", "sounddevice", "none"), default="pyo",
+                        help="audio voice: pyo (default), sounddevice (numpy FM) or none "
+                             "(OSC only)")
+    parser.add_argument("--audio-backend", choices=("portaudio", "jack"), default="portaudio",
+                        help="pyo's audio backend (default portaudio; jack needs jackd running)")
+    parser.add_argument("--buffer", type=positive_int, default=256, metavar="N",
+                        help="audio buffer in samples: smaller = less latency, more CPU "
+                             "(default 256 = 5.8 ms at 44.1 kHz)")
+    parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
+                        help="audio sample rate (default 44100)")
+    parser.add_argument("--smoothing", type=positive_float, default=0.01, metavar="S",
+                        help="parameter smoothing in the voice, seconds (default 0.01)")
+    parser.add_argument("--osc", type=host_port, action="append", metavar="HOST:PORT",
+                        help="send OSC to HOST:PORT (repeat for several receivers; default "
+                             "127.0.0.1:12000)")
+    parser.add_argument("--no-osc", action="store_true", help="send no OSC at all")
+    parser.add_argument("--osc-in", type=udp_port, metavar="PORT",
+                        help="also play from OSC /wek/inputs x y on this UDP port (Wekinator's "
+                             "input port is 6448; the default input when --headless)")
+    parser.add_argument("--osc-in-pixels", action="store_true",
+                        help="OSC input x, y are pixels (default: normalised 0..1)")
+    parser.add_argument("--replay", metavar="FILE",
+                        help="play a gesture recording at its own pace through the live path")
+    parser.add_argument("--fast", action="store_true",
+                        help="with --replay: as fast as possible instead of in real time")
+    parser.add_argument("--headless", action="store_true",
+                        help="no window (for OSC input and replay)")
+    parser.add_argument("--latency-report", action="store_true",
+                        help="print a latency table (p50/p95/p99/max) on exit")
+    parser.add_argument("--seconds", type=positive_float, metavar="S",
+                        help="stop after S seconds")
+
+
+def run(args) -> int:
+    from instrument.perform import PerformOptions, run_session
+
+    if args.fast and not args.replay:
+        from instrument.errors import BadInput
+
+        raise BadInput("--fast only makes sense with --replay FILE")
+    options = PerformOptions(
+        model=args.model, audio=args.audio, audio_backend=args.audio_backend,
+        buffer=args.buffer, rate=args.rate, smoothing_s=args.smoothing, osc=args.osc,
+        no_osc=args.no_osc, osc_in=args.osc_in, osc_in_pixels=args.osc_in_pixels,
+        replay=args.replay, fast=args.fast, headless=args.headless,
+        latency_report=args.latency_report, seconds=args.seconds)
+    return run_session(options, print_fn=lambda text: print(text, flush=True))

@@ -1,0 +1,601 @@
+"""The live loop: pointer samples -> gesture window -> runtime -> sinks, driven by input.
+
+Every pointer sample (mouse event, OSC ``/wek/inputs``, replayed sample) makes one control
+frame *at once*, on the thread that received it: no queue, no clock in between, so the control
+path adds only the window + runtime + send time. While the pointer is still, a clock thread
+adds frames at the model's gesture rate (the rule of :mod:`instrument.gestures`), so stillness
+is heard as stillness. The screen has its own frame rate and only reads snapshots.
+
+The per-frame work is the same code as the offline render: :class:`gestures.GestureTracker`
+for windows and the frame rule, :meth:`runtime.Runtime.frame` for the sound. A replayed file
+therefore sends exactly the rows of ``instrument render --controls``.
+
+Nothing here imports torch, and nothing is allocated per frame beyond what numpy needs for
+a few small views: every buffer (parameters, latency ring, trail) is allocated once.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600   # gesture plane for OSC input without a window
+LATENCY_RING = 1 << 16                      # frames kept for percentiles (about 10 min @100 Hz)
+
+
+class LatencyRing:
+    """The last ``size`` latencies in seconds, preallocated; percentiles on demand."""
+
+    def __init__(self, size: int = LATENCY_RING):
+        self._values = np.zeros(size, dtype=np.float64)
+        self.count = 0
+        self.max = 0.0
+        self.recent = 0.0                   # moving average for the on-screen meter
+
+    def add(self, seconds: float) -> None:
+        """Record one latency (no allocation)."""
+        self._values[self.count % len(self._values)] = seconds
+        self.count += 1
+        if seconds > self.max:
+            self.max = seconds
+        self.recent = seconds if self.count == 1 else 0.9 * self.recent + 0.1 * seconds
+
+    def values(self) -> np.ndarray:
+        """A copy of the recorded latencies (oldest may be overwritten)."""
+        return self._values[:min(self.count, len(self._values))].copy()
+
+    def percentiles(self, qs=(50, 95, 99)) -> dict[str, float]:
+        """{"p50": s, ..., "max": s, "n": count}; NaN when nothing was recorded."""
+        values = self.values()
+        out = {f"p{q:g}": (float(np.percentile(values, q)) if len(values) else math.nan)
+               for q in qs}
+        out["max"] = self.max if self.count else math.nan
+        out["n"] = self.count
+        return out
+
+
+@dataclass
+class Snapshot:
+    """What the screen shows; written by the control loop, read by the view (no lock needed:
+    a torn read shows one frame's mix of two frames, never anything wrong for long)."""
+
+    sound: int = -1
+    frames: int = 0
+    muted: bool = False
+    held: bool = False
+
+
+class ControlLoop:
+    """Pointer samples in, control frames out to every sink; thread-safe.
+
+    Args:
+        runtime: A :class:`runtime.Runtime` (``frame``, ``table``, ``blend_k``,
+            ``bank_params_unit``, ``reset``).
+        tracker: A :class:`gestures.GestureTracker` for the pointer plane in use.
+        osc_out: An :class:`osc.OscOut` or None.
+        voices: Audio voices with ``set_params(physical)`` and ``mute(bool)``.
+        on_frame: Optional ``callback(t, sound, params_physical)`` after every frame (tests,
+            control-stream capture); it gets a reused buffer, copy what you keep.
+    """
+
+    def __init__(self, runtime, tracker, osc_out=None, voices=(), on_frame=None):
+        self.runtime = runtime
+        self.tracker = tracker
+        self.osc_out = osc_out
+        self.voices = list(voices)
+        self.on_frame = on_frame
+        self.table = runtime.table
+        n = len(self.table)
+        self._unit = np.zeros(n, dtype=np.float32)
+        self._physical = np.zeros(n, dtype=np.float32)
+        self._amp = self.table.names.index("amplitude") if "amplitude" in self.table.names else -1
+        self._lock = threading.Lock()
+        self._blend = int(getattr(runtime, "blend_k", 1)) > 1
+        self.latency = LatencyRing()        # input arrival -> every sink done (sample frames)
+        self.still_lateness = LatencyRing()  # due time -> sinks done (still frames)
+        self.snapshot = Snapshot()
+        self.params = np.zeros(n, dtype=np.float32)  # physical, for the view
+        self.frames = 0
+        self.sample_frames = 0
+        self.still_frames = 0
+        self.dropped_still = 0
+        self.muted = False
+        self.held = False
+        self.sound = -1
+        self.wake = threading.Event()        # set on every sample: the still clock re-plans
+
+    # --- controls (keys) --------------------------------------------------------------
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute/unmute: voices go silent, OSC sends amplitude 0 (frames keep flowing)."""
+        with self._lock:
+            self.muted = bool(muted)
+            self.snapshot.muted = self.muted
+            for voice in self.voices:
+                voice.mute(self.muted)
+
+    def set_held(self, held: bool) -> None:
+        """Hold the current sound (frames keep flowing with its parameters) or release it."""
+        with self._lock:
+            self.held = bool(held) and self.sound >= 0
+            self.snapshot.held = self.held
+
+    def resize(self, width: float, height: float) -> None:
+        """A new pointer plane (the window was resized): the trace starts afresh."""
+        from instrument.gestures import GestureTracker
+
+        with self._lock:
+            rejected = self.tracker.rejected
+            self.tracker = GestureTracker(self.tracker.cfg, width, height)
+            self.tracker.rejected = rejected
+
+    # --- frames -------------------------------------------------------------------------
+
+    def sample(self, t: float, x: float, y: float, arrival: float | None = None) -> bool:
+        """One pointer sample at gesture time ``t``: a control frame now, unless rejected.
+
+        Args:
+            t: Gesture time in seconds (strictly increasing; earlier or equal is rejected).
+            x, y: Pointer position in pixels of the tracker's plane.
+            arrival: ``time.perf_counter()`` when the input arrived (for the latency meter).
+
+        Returns:
+            False when the tracker rejected the sample (NaN/inf, absurd, out of order).
+        """
+        with self._lock:
+            if not self.tracker.push(t, x, y):
+                return False
+            self._frame(t)
+            self.sample_frames += 1
+            if arrival is not None:
+                self.latency.add(time.perf_counter() - arrival)
+        self.wake.set()
+        return True
+
+    def still(self, t: float, due: float | None = None) -> bool:
+        """A still frame at gesture time ``t`` (the pointer has not moved since).
+
+        Returns:
+            False (no frame) when ``t`` is not after the last sample: a sample came first.
+        """
+        with self._lock:
+            last = self.tracker.last_time
+            if last is None or t <= last:
+                return False
+            self._frame(t)
+            self.still_frames += 1
+            if due is not None:
+                self.still_lateness.add(max(time.perf_counter() - due, 0.0))
+        return True
+
+    def next_still_time(self) -> float | None:
+        """Gesture time of the next still frame, None before the first sample."""
+        with self._lock:
+            return self.tracker.next_still_time()
+
+    def _frame(self, t: float) -> None:
+        # Called with the lock held: window -> runtime -> every sink.
+        if self.held:
+            sound = self.sound
+        else:
+            window = self.tracker.window_at(t)
+            sound, params = self.runtime.frame(window)
+            self.sound = sound
+            np.copyto(self._physical, params)
+            if self._blend:
+                self._unit[:] = self.table.to_unit(self._physical)
+            else:
+                np.copyto(self._unit, self.runtime.bank_params_unit[sound])
+        physical, unit = self._physical, self._unit
+        if self.muted and self._amp >= 0:
+            # external synths go quiet too; the buffers are restored on the next frame
+            amp_p, amp_u = physical[self._amp], unit[self._amp]
+            physical[self._amp] = unit[self._amp] = 0.0
+        if self.osc_out is not None:
+            self.osc_out.send_frame(sound, unit, physical)
+        for voice in self.voices:
+            voice.set_params(physical)
+        if self.on_frame is not None:
+            self.on_frame(t, sound, physical)
+        if self.muted and self._amp >= 0:
+            physical[self._amp], unit[self._amp] = amp_p, amp_u
+        np.copyto(self.params, physical)
+        self.frames += 1
+        self.snapshot.sound = sound
+        self.snapshot.frames = self.frames
+
+
+class StillClock:
+    """Adds still frames at the gesture rate while live input is quiet (a daemon thread).
+
+    Gesture time is ``time.perf_counter() - t0``. A frame due while the loop was busy for more
+    than one period is skipped and counted in ``loop.dropped_still`` rather than sent late
+    in a burst.
+    """
+
+    def __init__(self, loop: ControlLoop, t0: float, period: float):
+        self.loop, self.t0, self.period = loop, t0, period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="still-clock", daemon=True)
+
+    def start(self) -> "StillClock":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.loop.wake.set()
+        self._thread.join(timeout=2.0)
+
+    def _run(self) -> None:
+        loop = self.loop
+        while not self._stop.is_set():
+            loop.wake.clear()                  # before planning: a sample after this re-plans
+            due = loop.next_still_time()
+            if due is None:
+                loop.wake.wait(0.05)
+                continue
+            now = time.perf_counter() - self.t0
+            if due > now:
+                if loop.wake.wait(due - now):
+                    continue                   # a sample arrived: plan from it
+                now = time.perf_counter() - self.t0
+            late = now - due
+            if late > self.period:
+                # Too late to matter: take one frame now instead of a burst of stale ones.
+                missed = int(late / self.period)
+                loop.dropped_still += missed
+                due += missed * self.period
+            loop.still(due, self.t0 + due)
+
+
+def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float = 1.0,
+                     stop: threading.Event | None = None) -> None:
+    """Play a recording through ``loop``: its samples and the still frames between them.
+
+    The order is the frame rule of :mod:`instrument.gestures` (still frames strictly before
+    the next sample, none after the last), so the frames equal ``frames_from_recording``.
+
+    Args:
+        loop: The control loop (its tracker must be sized like the recording).
+        rec: A recording (``t``, ``x``, ``y`` arrays).
+        realtime: True: each frame at its own time (scaled by ``speed``); False: as fast as
+            the loop takes them (soak tests, benchmarks).
+        speed: Playback speed factor when ``realtime``.
+        stop: Set it to end the replay early.
+    """
+    ts, xs, ys = rec.t.tolist(), rec.x.tolist(), rec.y.tolist()
+    if not ts:
+        return
+    start, first = time.perf_counter(), ts[0]
+
+    def wait_until(t: float) -> float:
+        due = start + (t - first) / speed
+        if realtime:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        return due
+
+    for t, x, y in zip(ts, xs, ys):
+        if stop is not None and stop.is_set():
+            return
+        if math.isfinite(t):
+            while True:
+                due = loop.next_still_time()
+                if due is None or not due < t:
+                    break
+                wall = wait_until(due)
+                loop.still(due, wall if realtime else None)
+            wait_until(t)
+        loop.sample(t, x, y, time.perf_counter())
+
+
+def osc_targets_text(osc_out) -> str:
+    return ", ".join(f"{h}:{p}" for h, p in osc_out.targets)
+
+
+def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None = None) -> str:
+    """The one-paragraph report printed on exit."""
+    lat = loop.latency.percentiles()
+    parts = [f"{loop.frames} control frames ({loop.sample_frames} from pointer samples, "
+             f"{loop.still_frames} while still)"
+             + (f" in {seconds:.1f} s" if seconds is not None else "")]
+    rejected = loop.tracker.rejected + (osc_in.rejected if osc_in is not None else 0)
+    parts.append(f"{loop.dropped_still} dropped, {rejected} bad pointer samples ignored")
+    if osc_in is not None:
+        bad = {k: v for k, v in osc_in.counts.items() if v and k != "ok"}
+        parts.append(f"OSC in :{osc_in.port}: {osc_in.counts['ok']} good packets"
+                     + (f", rejected {bad}" if bad else ""))
+    if osc_out is not None:
+        errors = osc_out.error_count
+        text = f"OSC out to {osc_targets_text(osc_out)}: {osc_out.packets} packets sent, " \
+               f"{errors} errors"
+        if osc_out.errors["refused"]:
+            text += f" ({osc_out.errors['refused']} refused: no program listening there)"
+        parts.append(text)
+    if lat["n"]:
+        parts.append(f"control latency input->sent p50 {lat['p50'] * 1e3:.3f} ms, "
+                     f"p99 {lat['p99'] * 1e3:.3f} ms, max {lat['max'] * 1e3:.3f} ms")
+    else:
+        parts.append("no pointer input, so no latency measured")
+    return "Performance: " + "; ".join(parts) + "."
+
+
+def latency_table(loop: ControlLoop, audio_block_s: float | None = None) -> str:
+    """The ``--latency-report`` table (milliseconds)."""
+    rows = [("input -> control frame sent", loop.latency.percentiles()),
+            ("still frame: due -> sent", loop.still_lateness.percentiles())]
+    lines = [f"{'path':34s} {'n':>7s} {'p50':>8s} {'p95':>8s} {'p99':>8s} {'max':>8s}"]
+    for name, p in rows:
+        cells = " ".join(f"{p[k] * 1e3:8.3f}" for k in ("p50", "p95", "p99", "max"))
+        lines.append(f"{name:34s} {p['n']:7d} {cells}")
+    if audio_block_s is not None:
+        lines.append(f"audio adds one block of {audio_block_s * 1e3:.2f} ms plus the device's "
+                     "own buffering (see benchmarks/latency.py)")
+    return "\n".join(lines)
+
+
+# --- a whole performance session -----------------------------------------------------------
+
+@dataclass
+class PerformOptions:
+    """What ``instrument perform`` was asked to do (see its --help)."""
+
+    model: str
+    audio: str = "pyo"                   # pyo | sounddevice | none
+    audio_backend: str = "portaudio"     # portaudio | jack (pyo only)
+    buffer: int = 256
+    rate: int = 44100
+    smoothing_s: float = 0.01
+    osc: list | None = None              # [(host, port)]; None = the default 127.0.0.1:12000
+    no_osc: bool = False
+    osc_in: int | None = None            # UDP port; None = off (6448 when headless, no replay)
+    osc_in_pixels: bool = False
+    replay: str | None = None
+    fast: bool = False                   # replay as fast as possible (soak tests)
+    headless: bool = False
+    latency_report: bool = False
+    seconds: float | None = None
+    fps: float = 60.0
+
+
+def gesture_config_of(bundle):
+    """The GestureConfig a model was trained with (stored in its bundle)."""
+    from instrument.config import GestureConfig, config_from_dict
+    from instrument.errors import ModelFileError
+
+    data = bundle.config.get("configs", {}).get("gesture")
+    if not isinstance(data, dict):
+        raise ModelFileError(f"model {bundle.path}: config.json has no gesture config",
+                             "train the model again with this version of instrument")
+    try:
+        return config_from_dict(GestureConfig, data, where=f"model {bundle.path}")
+    except Exception as err:
+        raise ModelFileError(str(err), "train the model again") from None
+
+
+def open_voices(opts: PerformOptions, table) -> list:
+    """The audio voice asked for, started.
+
+    The voices check first (a child process asks PortAudio for an output device; the jack
+    backend checks that jackd runs), so a machine without sound gets one AudioDeviceError
+    line instead of pyo's segfault.
+    """
+    if opts.audio == "none":
+        return []
+    from instrument import synth
+
+    from instrument.errors import AudioDeviceError
+
+    if opts.audio == "pyo":
+        voice = synth.PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
+                               table=table)
+    else:
+        voice = synth.SoundDeviceVoice(opts.rate, opts.buffer, opts.smoothing_s, table=table)
+    try:
+        voice.start()
+    except AudioDeviceError as err:
+        fix = f"{err.fix}; " if err.fix else ""
+        raise AudioDeviceError(err.problem, f"{fix}or play through OSC only with --audio none"
+                               ) from None
+    return [voice]
+
+
+def run_session(opts: PerformOptions, print_fn=print) -> int:
+    """Run a performance until Esc, the end of the replay, --seconds, or Ctrl-C.
+
+    Returns:
+        0; errors the user can fix raise :class:`instrument.errors.InstrumentError`.
+    """
+    from instrument.bundle import load_bundle
+    from instrument.errors import BadInput
+    from instrument.gestures import GestureTracker
+    from instrument.osc import DEFAULT_IN_PORT, DEFAULT_OUT, OscIn, OscOut
+    from instrument.runtime import Runtime
+
+    if opts.replay and opts.osc_in is not None:
+        raise BadInput("--replay and --osc-in cannot be used together",
+                       "replay a file, or play live from OSC input, one at a time")
+    osc_in_port = opts.osc_in
+    if opts.headless and not opts.replay and osc_in_port is None:
+        osc_in_port = DEFAULT_IN_PORT    # headless and live: the only input is OSC
+    rec = None
+    if opts.replay:
+        from instrument.recording import read_recording
+
+        rec = read_recording(opts.replay)
+        if len(rec.t) == 0:
+            raise BadInput(f"recording {opts.replay} has no pointer samples",
+                           "record a gesture first (instrument record)")
+    bundle = load_bundle(opts.model)
+    runtime = Runtime(bundle)
+    gesture_cfg = gesture_config_of(bundle)
+
+    voices, osc_out, osc_in, clock, view = [], None, None, None, None
+    stop = threading.Event()
+    t_start = time.perf_counter()
+    loop = None
+    try:
+        voices = open_voices(opts, runtime.table)
+        if not opts.no_osc:
+            osc_out = OscOut(opts.osc or [DEFAULT_OUT], runtime.table)
+        if opts.headless:
+            width, height = (rec.width, rec.height) if rec is not None else \
+                (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+        else:
+            view = LiveView(runtime, rec, fps=opts.fps)
+            width, height = (rec.width, rec.height) if rec is not None else view.size
+        loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out, voices)
+        # one clock for every source: the window's, when there is one
+        t0 = time.perf_counter() - (view.window.now() if view is not None else 0.0)
+        if osc_in_port is not None:
+            scale_x, scale_y = (1.0, 1.0) if opts.osc_in_pixels else (width, height)
+            osc_in = OscIn(osc_in_port, lambda t, x, y: loop.sample(
+                t - t0, x * scale_x, y * scale_y, t), normalized=not opts.osc_in_pixels)
+            osc_in.start()
+            print_fn(f"Listening for /wek/inputs on UDP {osc_in.port} "
+                     f"({'pixels' if opts.osc_in_pixels else 'x, y in 0..1'}).")
+        if rec is None:
+            clock = StillClock(loop, t0, 1.0 / gesture_cfg.rate_hz).start()
+        replay_thread = None
+        if rec is not None:
+            replay_thread = threading.Thread(
+                target=lambda: (replay_recording(loop, rec, realtime=not opts.fast, stop=stop),
+                                stop.set()), name="replay", daemon=True)
+            replay_thread.start()
+        deadline = None if opts.seconds is None else t_start + opts.seconds
+        if view is not None:
+            view.run(loop, stop, deadline, live_mouse=rec is None)
+        else:
+            while not stop.wait(0.05):
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+        stop.set()
+        if replay_thread is not None:
+            replay_thread.join()
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        stop.set()
+        if clock is not None:
+            clock.stop()
+        if osc_in is not None:
+            osc_in.stop()
+        for voice in voices:
+            voice.stop()
+        if view is not None:
+            view.close()
+        if osc_out is not None:
+            osc_out.close()
+    elapsed = time.perf_counter() - t_start
+    if loop is not None:
+        print_fn(summary(loop, osc_out, osc_in, elapsed))
+        if opts.latency_report:
+            block = opts.buffer / opts.rate if voices else None
+            print_fn(latency_table(loop, block))
+    return 0
+
+
+
+
+# --- the live view ------------------------------------------------------------------------
+
+KEYS_HELP = "Esc quit   Space mute/unmute   H hold/release the sound"
+
+
+def bank_map(runtime) -> np.ndarray:
+    """Every bank sound on a 2-D map in 0..1: the first two principal axes of the space in
+    which the closest sound is searched, so neighbours on the map are neighbours in play."""
+    points = np.asarray(runtime.bank_search, dtype=np.float64)
+    centred = points - points.mean(axis=0)
+    if centred.shape[1] >= 2:
+        _, _, axes = np.linalg.svd(centred, full_matrices=False)
+        xy = centred @ axes[:2].T
+    else:
+        xy = np.column_stack([centred[:, 0], np.zeros(len(centred))])
+    span = xy.max(axis=0) - xy.min(axis=0)
+    return ((xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0)).astype(np.float32)
+
+
+class LiveView:
+    """The performance window: mouse/tablet input, keys, trail, parameters, map, meter.
+
+    Input is polled every half millisecond and each sample becomes a control frame at once;
+    drawing happens only every 1 / ``fps`` seconds, between polls, so the screen never holds
+    up a control frame for longer than one draw.
+    """
+
+    def __init__(self, runtime, rec=None, fps: float = 60.0, allow_dummy: bool = False):
+        from instrument.capture import PointerWindow
+
+        size = (int(rec.width), int(rec.height)) if rec is not None else (960, 640)
+        self.window = PointerWindow(*size, title="instrument perform",
+                                    allow_dummy=allow_dummy).open()
+        self.table = runtime.table
+        self.n_sounds = runtime.n_sounds
+        self.map = bank_map(runtime)
+        self.period = 1.0 / fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.window.size
+
+    def handle_keys(self, loop: ControlLoop, keys, stop: threading.Event) -> None:
+        for key in keys:
+            if key == "escape":
+                stop.set()
+            elif key == "space":
+                loop.set_muted(not loop.muted)
+            elif key == "h":
+                loop.set_held(not loop.held)
+
+    def run(self, loop: ControlLoop, stop: threading.Event, deadline: float | None,
+            live_mouse: bool = True) -> None:
+        """Poll, play and draw until Esc, the window closes, ``stop`` or ``deadline``."""
+        next_draw = 0.0
+        while not stop.is_set():
+            got = self.window.poll()
+            arrival = time.perf_counter()
+            if live_mouse:
+                for sample in got.samples:
+                    loop.sample(sample.t, sample.x, sample.y, arrival)
+                if got.resized:
+                    loop.resize(*self.window.size)
+            self.handle_keys(loop, got.keys, stop)
+            if got.quit:
+                stop.set()
+            now = time.perf_counter()
+            if deadline is not None and now >= deadline:
+                break
+            if now >= next_draw:
+                self.draw(loop)
+                next_draw = now + self.period
+            time.sleep(0.0005)
+
+    def lines(self, loop: ControlLoop) -> list[str]:
+        """The text shown top left."""
+        snap = loop.snapshot
+        params = "   ".join(f"{p.name} {value:.4g}{(' ' + p.unit) if p.unit else ''}"
+                            for p, value in zip(self.table, loop.params))
+        state = ("MUTED  " if snap.muted else "") + ("HOLD  " if snap.held else "")
+        sound = f"sound {snap.sound} of {self.n_sounds}" if snap.sound >= 0 else "move to play"
+        osc_errors = loop.osc_out.error_count if loop.osc_out is not None else 0
+        return [f"{state}{sound}", params,
+                f"frames {snap.frames}   dropped {loop.dropped_still}   "
+                f"bad input {loop.tracker.rejected}   OSC errors {osc_errors}",
+                KEYS_HELP]
+
+    def draw(self, loop: ControlLoop) -> None:
+        """One screen frame (reads the loop's snapshot; takes no lock)."""
+        recent = loop.latency.recent * 1e3
+        self.window.draw(self.lines(loop), scatter=self.map,
+                         highlight=loop.snapshot.sound if loop.snapshot.sound >= 0 else None,
+                         meter=(recent, 10.0, f"control latency {recent:.2f} ms"))
+
+    def close(self) -> None:
+        self.window.close()

@@ -1,0 +1,297 @@
+"""perform: the live loop equals the offline frames, survives garbage, never dies on OSC."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message import OscMessage
+
+from instrument import gestures, osc, perform
+from instrument.bundle import Bundle, save_bundle
+from instrument.config import GestureConfig, config_from_dict
+from instrument.recording import Recording, make_header, write_recording
+from instrument.runtime import Runtime
+from tiny_model import tiny_parts
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """(bundle path, config, arrays) of a tiny trained instrument."""
+    config, arrays, _ = tiny_parts(seed=3)
+    path = str(tmp_path_factory.mktemp("perform") / "model")
+    save_bundle(path, config, arrays)
+    return path, config, arrays
+
+
+def make_recording(seconds: float, seed: int = 0, width=800, height=600) -> Recording:
+    """Strokes with pauses (so there are still frames), like a mouse: events only on moves."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds / 0.012)
+    dt = rng.uniform(0.004, 0.02, n)
+    dt[rng.uniform(size=n) < 0.02] += rng.uniform(0.05, 0.5)     # pauses
+    t = np.cumsum(dt)
+    t = t[t <= seconds]
+    x = width / 2 + width / 3 * np.cos(t * 2.1) * np.sin(t * 0.3)
+    y = height / 2 + height / 3 * np.sin(t * 1.7)
+    return Recording(make_header(width, height), width, height, t, x, y)
+
+
+def offline_stream(config, arrays, rec):
+    """What render computes: every frame of the file through a fresh runtime."""
+    runtime = Runtime(Bundle("(test)", config, arrays))
+    cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])
+    times, windows = gestures.frames_from_recording(rec, cfg)
+    sounds, params = runtime.play(windows)
+    return times, sounds, params
+
+
+def make_loop(config, arrays, rec, **kwargs):
+    runtime = Runtime(Bundle("(test)", config, arrays))
+    cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])
+    return perform.ControlLoop(runtime, gestures.GestureTracker(cfg, rec.width, rec.height),
+                               **kwargs)
+
+
+def test_replay_gives_exactly_the_offline_frames(model):
+    _, config, arrays = model
+    rec = make_recording(6.0, seed=1)
+    rows = []
+    loop = make_loop(config, arrays, rec, on_frame=lambda t, s, p: rows.append((t, s, p.copy())))
+    perform.replay_recording(loop, rec, realtime=False)
+    times, sounds, params = offline_stream(config, arrays, rec)
+    assert loop.still_frames > 0 and loop.sample_frames == len(rec.t)
+    assert len(rows) == len(times) == loop.frames
+    np.testing.assert_array_equal([r[0] for r in rows], times)
+    np.testing.assert_array_equal([r[1] for r in rows], sounds)
+    np.testing.assert_array_equal(np.array([r[2] for r in rows]), params)
+
+
+def test_bad_pointer_values_are_ignored_and_counted(model):
+    _, config, arrays = model
+    rec = make_recording(1.0)
+    loop = make_loop(config, arrays, rec)
+    assert loop.sample(0.0, 100.0, 100.0)
+    bad = [(0.01, np.nan, 1.0), (0.02, 1.0, np.inf), (0.03, -np.inf, 0.0), (np.nan, 1.0, 1.0),
+           (0.04, 1e12, 5.0), (0.0, 120.0, 100.0), (-5.0, 1.0, 1.0)]
+    for t, x, y in bad:
+        assert not loop.sample(t, x, y)
+    assert loop.tracker.rejected == len(bad)
+    assert loop.frames == 1
+    assert loop.sample(0.05, 110.0, 100.0) and loop.frames == 2
+    assert np.all(np.isfinite(loop.params))
+    assert f"{len(bad)} bad pointer samples ignored" in perform.summary(loop)
+
+
+def test_mute_sends_zero_amplitude_and_hold_keeps_the_sound(model):
+    _, config, arrays = model
+    rec = make_recording(3.0, seed=2)
+    got = []
+    loop = make_loop(config, arrays, rec, on_frame=lambda t, s, p: got.append((s, p.copy())))
+    amp = loop.table.names.index("amplitude")
+    xs = np.linspace(100, 700, 40)
+    for i, x in enumerate(xs[:10]):
+        loop.sample(i * 0.01, x, 300.0)
+    loop.set_muted(True)
+    loop.sample(0.10, xs[10], 300.0)
+    assert got[-1][1][amp] == 0.0 and got[-2][1][amp] > 0.0
+    loop.set_muted(False)
+    loop.set_held(True)
+    held = loop.sound
+    for i, x in enumerate(xs[11:], start=11):
+        loop.sample(i * 0.01, 700 - x, 50 + 10 * i)
+    assert all(s == held for s, _ in got[-29:])
+    np.testing.assert_array_equal(got[-1][1], loop.runtime.bank_params[held])
+
+
+def _collect(sock: socket.socket, out: list, stop: threading.Event):
+    sock.settimeout(0.05)
+    while not stop.is_set():
+        try:
+            out.append(sock.recv(4096))
+        except socket.timeout:
+            continue
+
+
+def test_cli_replay_sends_the_offline_stream_over_osc(model, run_cli, tmp_path):
+    path, config, arrays = model
+    rec = make_recording(2.0, seed=4)
+    rec_path = str(tmp_path / "g.jsonl")
+    write_recording(rec_path, rec)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    receiver.bind(("127.0.0.1", 0))
+    packets, stop = [], threading.Event()
+    thread = threading.Thread(target=_collect, args=(receiver, packets, stop))
+    thread.start()
+    try:
+        result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                         "--audio", "none", "--osc", f"127.0.0.1:{receiver.getsockname()[1]}",
+                         "--latency-report", timeout=60)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join()
+        receiver.close()
+    assert result.code == 0, result.err
+    assert "Performance:" in result.out and "p99" in result.out
+    messages = [OscMessage(p) for p in packets]
+    params = [m.params for m in messages if m.address == "/instrument/params"]
+    sounds = [m.params[0] for m in messages if m.address == "/instrument/sound"]
+    times, want_sounds, want_params = offline_stream(config, arrays, rec)
+    assert len(params) == len(times)
+    np.testing.assert_array_equal(sounds, want_sounds)
+    np.testing.assert_array_equal(np.array(params, dtype=np.float32), want_params)
+
+
+def test_missing_osc_receiver_is_counted_not_fatal(model, run_cli, tmp_path):
+    path, _, _ = model
+    rec_path = str(tmp_path / "g.jsonl")
+    write_recording(rec_path, make_recording(0.5, seed=5))
+    dead = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                     "--audio", "none", "--osc", f"127.0.0.1:{port}", "--fast", timeout=60)
+    assert result.code == 0, result.err
+    assert "refused: no program listening there" in result.out
+
+
+def test_live_osc_input_answers_and_counts_garbage(model, run_cli):
+    """perform --headless listens on OSC: every /wek/inputs gives a /wek/outputs at once."""
+    import subprocess
+    import sys
+
+    path, _, _ = model
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5.0)
+    in_port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "instrument", "perform", "--model", path, "--headless",
+         "--audio", "none", "--osc-in", str(in_port), "--seconds", "30",
+         "--osc", f"127.0.0.1:{receiver.getsockname()[1]}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert "Listening" in proc.stdout.readline()
+        garbage = [b"junk", osc.encode_message("/wek/inputs", "f", [0.5]),
+                   osc.encode_message("/wek/inputs", "ff", [float("nan"), 0.5]),
+                   osc.encode_message("/wek/inputs", "ff", [1e9, 0.5])]
+        for dgram in garbage:
+            client.sendto(dgram, ("127.0.0.1", in_port))
+        client.sendto(osc.encode_message("/wek/inputs", "ff", [0.5, 0.5]), ("127.0.0.1", in_port))
+        first = OscMessage(receiver.recv(4096))
+        assert first.address == "/wek/outputs"
+        assert all(0.0 <= v <= 1.0 for v in first.params)
+    finally:
+        client.close()
+        receiver.close()
+        proc.send_signal(signal.SIGINT)          # Ctrl-C: a clean stop with the summary
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "4 bad pointer samples ignored" in out
+    for kind in ("not_osc", "wrong_arity", "non_finite", "absurd"):
+        assert f"'{kind}': 1" in out, out
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_bad_arguments_are_one_line(model, run_cli, tmp_path):
+    path, _, _ = model
+    result = run_cli("perform", "--model", str(tmp_path / "nope"), "--headless",
+                     "--audio", "none", "--seconds", "0.1")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    result = run_cli("perform", "--model", path, "--headless", "--audio", "none", "--fast")
+    assert result.code == 2 and "--replay" in result.err
+
+
+def _rss_bytes() -> int:
+    with open(f"/proc/{os.getpid()}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.slow
+def test_soak_long_replay_as_fast_as_possible_keeps_memory_flat(model):
+    """Five minutes of gesture replayed flat out, OSC out on: memory does not grow."""
+    _, config, arrays = model
+    rec = make_recording(300.0, seed=6)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    out = osc.OscOut([("127.0.0.1", sink.getsockname()[1])], Runtime(
+        Bundle("(test)", config, arrays)).table)
+    loop = make_loop(config, arrays, rec, osc_out=out)
+    n = len(rec.t)
+    cuts = [0, n // 5, 3 * n // 5, n]            # warm-up, then two equal halves
+    rss = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        part = Recording(rec.header, rec.width, rec.height, rec.t[a:b], rec.x[a:b], rec.y[a:b])
+        perform.replay_recording(loop, part, realtime=False)
+        rss.append(_rss_bytes())
+    out.close()
+    sink.close()
+    assert loop.frames > 30_000 and out.frames == loop.frames
+    assert loop.latency.count == n
+    # flat: the second half grows no more than a little allocator noise
+    assert rss[2] - rss[1] < 1024 * 1024, rss
+
+
+def test_window_plays_the_mouse_and_obeys_the_keys(model):
+    """The live view on SDL's dummy driver: mouse events become frames, keys act."""
+    import pygame
+
+    path, config, arrays = model
+    runtime = Runtime(Bundle("(test)", config, arrays))
+    view = perform.LiveView(runtime, fps=30, allow_dummy=True)
+    try:
+        cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])
+        loop = perform.ControlLoop(runtime, gestures.GestureTracker(cfg, *view.size))
+        stop = threading.Event()
+        for i in range(20):
+            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(100 + 10 * i, 200),
+                                                 rel=(10, 0), buttons=(0, 0, 0), touch=False))
+        for key in (pygame.K_SPACE, pygame.K_h):
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0,
+                                                 unicode="", scancode=0))
+        view.run(loop, stop, time.perf_counter() + 0.3)
+        assert loop.sample_frames == 20 and loop.latency.count == 20
+        assert loop.muted and loop.held
+        assert any("Esc quit" in line for line in view.lines(loop))
+        assert view.lines(loop)[0].startswith("MUTED  HOLD  sound ")
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0,
+                                             unicode="", scancode=0))
+        started = time.perf_counter()
+        view.run(loop, stop, time.perf_counter() + 5.0)
+        assert stop.is_set() and time.perf_counter() - started < 1.0
+    finally:
+        view.close()
+
+
+def test_no_display_is_one_line(model, run_cli):
+    path, _, _ = model
+    result = run_cli("perform", "--model", path, "--audio", "none", "--seconds", "1",
+                     env={"SDL_VIDEODRIVER": "dummy"})
+    assert result.code == 2, result.err
+    assert len(result.err.strip().splitlines()) == 1 and "display" in result.err
+
+
+def test_no_audio_device_is_one_line_exit_2(model, run_cli, tmp_path):
+    """No sound card here: pyo and sounddevice both say so in one line, no segfault."""
+    path, _, _ = model
+    rec_path = str(tmp_path / "g.jsonl")
+    write_recording(rec_path, make_recording(0.3))
+    for audio in ("pyo", "sounddevice"):
+        result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                         "--audio", audio, "--no-osc", timeout=60)
+        assert result.code == 2, (audio, result.err)
+        assert len(result.err.strip().splitlines()) == 1 and "audio" in result.err, result.err
