@@ -18,6 +18,8 @@ from instrument.errors import InstrumentError
 
 # Subcommand modules under instrument.commands, in the order `--help` lists them.
 COMMANDS: list[str] = [
+    "record",
+    "gestures",
     "perform",
     "sounds",
     "synth",
