@@ -262,13 +262,17 @@ class PyoVoice:
     def render_to_file(self, path: str, seconds: float) -> None:
         """Render ``seconds`` into a 16-bit WAV with pyo's own recorder (backend "offline").
 
-        pyo's server fades its output in over its first 5 ms.
+        pyo's server fades its output in over its first 5 ms. pyo renders whole buffers; the
+        file is then cut to exactly ``round(seconds * rate)`` samples.
         """
         if self.backend != "offline" or self.server is None:
             raise BadInput("render_to_file() needs a started voice with the offline backend")
         self.server.recordOptions(dur=float(seconds), filename=os.path.abspath(path),
                                   fileformat=0, sampletype=0)
         self.server.start()  # blocks until the file is written
+        # pyo renders whole buffers: cut the file to exactly round(seconds * rate) samples
+        audio, _ = read_wav(path)
+        write_wav(path, audio[:int(round(seconds * self.rate))], self.rate)
 
     def stop(self) -> None:
         """Stop and shut the server down (a new voice may then be started)."""

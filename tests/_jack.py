@@ -19,6 +19,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -89,6 +90,12 @@ def jack_server(rate: int = 44100, period: int = 256, timeout: float = 15.0):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        # PortAudio (sounddevice) asserts and aborts the whole process at exit if its JACK
+        # client outlives the server: close it while the server still runs, reopen after.
+        sounddevice = sys.modules.get("sounddevice")
+        if sounddevice is not None:
+            with contextlib.suppress(Exception):
+                sounddevice._terminate()
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -96,6 +103,9 @@ def jack_server(rate: int = 44100, period: int = 256, timeout: float = 15.0):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+        if sounddevice is not None:
+            with contextlib.suppress(Exception):
+                sounddevice._initialize()
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)

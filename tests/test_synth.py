@@ -1,0 +1,267 @@
+"""Voices: device checks, the pyo voice (offline and manual servers only), the sounddevice
+voice on a private jackd dummy server and through its callback, offline control renders,
+and `instrument synth`."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import tracemalloc
+import wave
+
+import numpy as np
+import pytest
+
+from instrument.errors import AudioDeviceError, BadInput
+from instrument.fm import PORT_OFFSET_S, SmoothedFM, render_fm
+from instrument.params import PARAM_TABLE
+from instrument.synth import (PyoVoice, SoundDeviceVoice, check_output_device, read_wav,
+                              render_controls, write_wav)
+
+RATE = 44100
+NO_SOUND_CARD = not os.path.exists("/proc/asound/cards") or \
+    "no soundcards" in open("/proc/asound/cards").read()
+
+
+@pytest.fixture
+def no_jack(monkeypatch):
+    """Point JACK clients at a server name nobody runs, and forbid starting one."""
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"instrument-none-{os.getpid()}")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+
+
+# --- device checks: never crash without sound ---------------------------------------------------
+
+@pytest.mark.skipif(not NO_SOUND_CARD, reason="this machine has a sound card")
+@pytest.mark.parametrize("library", ["pyo", "sounddevice"])
+def test_no_output_device_is_a_one_line_audio_error(no_jack, library):
+    with pytest.raises(AudioDeviceError, match="no audio output device") as err:
+        check_output_device(library)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.skipif(not NO_SOUND_CARD, reason="this machine has a sound card")
+def test_pyo_portaudio_without_device_raises_instead_of_segfaulting(no_jack):
+    # pyo segfaults when it boots portaudio with no device; reaching the assert proves the
+    # check ran first (a crash would take the whole test run down)
+    with pytest.raises(AudioDeviceError, match="no audio output device"):
+        PyoVoice("portaudio").start()
+
+
+def test_pyo_jack_without_server_says_start_jackd(no_jack):
+    with pytest.raises(AudioDeviceError, match="start jackd"):
+        PyoVoice("jack").start()
+
+
+def test_voice_arguments_are_checked():
+    with pytest.raises(BadInput, match="backend"):
+        PyoVoice("coreaudio-on-linux")
+    with pytest.raises(BadInput, match="buffer"):
+        PyoVoice("offline", buffer=0)
+    with pytest.raises(BadInput, match="block size"):
+        SoundDeviceVoice(blocksize=3)
+    with pytest.raises(BadInput, match="smoothing"):
+        PyoVoice("offline", smoothing_s=float("nan"))
+
+
+# --- pyo voice: offline and manual servers --------------------------------------------------------
+
+def test_pyo_offline_voice_writes_the_numpy_tone(tmp_path):
+    path = str(tmp_path / "pyo.wav")
+    values = [440.0, 2.0, 3.0, 0.5]
+    with PyoVoice("offline", rate=RATE, initial=values) as voice:
+        voice.set_params(values)
+        voice.render_to_file(path, 0.5)
+    audio, rate = read_wav(path)
+    assert rate == RATE and len(audio) >= RATE // 2
+    ours = render_fm(*values, RATE // 2, RATE)
+    skip = int(0.006 * RATE)  # pyo's server fades in over its first 5 ms
+    err = np.abs(audio[skip:RATE // 2] - ours[skip:])
+    assert err.max() < 0.01  # float32 phase drift + 16-bit quantisation
+
+
+def test_pyo_manual_voice_takes_params_from_another_thread():
+    import pyo
+
+    voice = PyoVoice("manual", rate=RATE, buffer=64, smoothing_s=0.002).start()
+    try:
+        table = pyo.NewTable(length=0.5, chnls=1)
+        rec = pyo.TableRec(voice.output, table=table).play()
+        stop = threading.Event()
+
+        def control():
+            i = 0
+            while not stop.is_set():
+                voice.set_params([200 + i % 300, 1.0, 1.0, 0.5])
+                i += 1
+                time.sleep(0.0005)
+            voice.set_params([440.0, 1.0, 0.0, 0.8])
+
+        thread = threading.Thread(target=control)
+        thread.start()
+        voice.process(120)
+        stop.set()
+        thread.join()
+        voice.process(120)  # 64 * 240 samples ~ 0.35 s
+        audio = np.asarray(table.getBuffer())[:64 * 240].copy()
+        voice.mute(True)
+        voice.process(60)
+        del rec
+    finally:
+        voice.stop()
+    assert np.isfinite(audio).all()
+    tail = audio[-4096:]
+    assert 0.75 < np.abs(tail).max() <= 0.8 + 1e-3  # reached the last amplitude, no overshoot
+    spectrum = np.abs(np.fft.rfft(tail * np.hanning(len(tail))))
+    assert abs(np.argmax(spectrum) * RATE / len(tail) - 440) < 15  # and the last pitch
+
+
+def test_only_one_pyo_voice_at_a_time_and_restart_works():
+    for _ in range(2):
+        with PyoVoice("manual", rate=RATE, buffer=64) as voice:
+            voice.set_params([440, 1, 1, 0.5])
+            voice.process(4)
+    with pytest.raises(BadInput, match="manual"):
+        PyoVoice("offline").process()
+
+
+# --- offline render of a control stream --------------------------------------------------------
+
+FRAMES_T = np.array([0.0, 0.05, 0.1, 0.1, 0.2])
+FRAMES_P = np.array([[440, 2, 3, 0.5], [880, 1, 1, 0.8], [999, 1, 1, 0.1],
+                     [220, 3, 5, 0.2], [300, 0.5, 0, 0.6]], dtype=float)
+
+
+def test_render_controls_numpy_is_the_smoothed_voice():
+    audio = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01)
+    assert audio.shape == (int(0.3 * RATE),) and audio.dtype == np.float32
+    # same thing by hand: silent on frame 0's values, then targets at round(t * rate);
+    # frames on the same sample: the last one wins
+    start = FRAMES_P[0].copy()
+    start[3] = 0
+    voice = SmoothedFM(RATE, 0.01, initial=start)
+    expected = np.zeros_like(audio)
+    bounds = [0, 2205, 4410, len(audio)]
+    for (lo, hi), row in zip(zip(bounds, bounds[1:]), [0, 1, 3]):
+        voice.set_target(FRAMES_P[row])
+        voice.render(expected[lo:hi])
+    np.testing.assert_array_equal(audio[:8820], expected[:8820])
+
+
+def test_render_controls_pyo_equals_numpy():
+    ours = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01, engine="numpy")
+    theirs = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01, engine="pyo")
+    assert theirs.shape == ours.shape
+    assert np.abs(ours - theirs).max() < 0.02
+    assert np.sqrt(np.mean((ours - theirs) ** 2)) < 0.005
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pyo"])
+def test_no_click_on_a_jump_with_either_voice(engine):
+    # 100 Hz tone at 0.05 jumps to amplitude 1 and index 2 at a waveform peak
+    times = np.array([0.0, (2205 + 110) / RATE])
+    params = np.array([[100, 1, 0, 0.05], [100, 1, 2, 1.0]], dtype=float)
+    smoothing = 0.01
+    audio = render_controls(times, params, 0.2, RATE, smoothing, engine=engine)
+    bound = 2 * np.pi * 300 / RATE + 1.0 / ((smoothing + PORT_OFFSET_S) * RATE)
+    assert np.abs(np.diff(audio)).max() < bound * 1.05
+    assert np.abs(audio[-2000:]).max() > 0.9  # and it did get loud
+
+
+def test_render_controls_bad_input():
+    with pytest.raises(BadInput, match="non-decreasing"):
+        render_controls([0.2, 0.1], FRAMES_P[:2], 1.0)
+    with pytest.raises(BadInput, match="index = 20"):
+        render_controls([0.0], [[440, 1, 20, 1]], 1.0)
+    with pytest.raises(BadInput, match="engine"):
+        render_controls([0.0], [[440, 1, 2, 1]], 1.0, engine="csound")
+    with pytest.raises(BadInput, match="seconds"):
+        render_controls([0.0], [[440, 1, 2, 1]], 0)
+
+
+# --- the sounddevice voice ------------------------------------------------------------------------
+
+def test_sounddevice_callback_driven_directly():
+    voice = SoundDeviceVoice(rate=RATE, blocksize=256, smoothing_s=0.005, channels=2,
+                             initial=[440, 2, 3, 0.5])
+    voice.set_params([440, 2, 3, 0.5])
+    out = np.zeros((256, 2), dtype=np.float32)
+    blocks = []
+    for _ in range(8):
+        voice.callback(out, 256, None, None)
+        blocks.append(out[:, 0].copy())
+        assert np.array_equal(out[:, 0], out[:, 1])
+    np.testing.assert_allclose(np.concatenate(blocks), render_fm(440, 2, 3, 0.5, 2048, RATE),
+                               atol=1e-6)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for _ in range(100):
+        voice.callback(out, 256, None, None)
+    grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename")
+                if "instrument" in str(s.traceback))
+    tracemalloc.stop()
+    assert grown < 2048 and voice.callbacks == 108
+
+
+@pytest.mark.slow
+def test_sounddevice_voice_plays_through_a_real_jack_stream():
+    from _jack import jack_server
+
+    with jack_server(rate=RATE, period=256):
+        voice = SoundDeviceVoice(rate=RATE, blocksize=256, smoothing_s=0.005)
+        with voice:
+            assert voice.stream.active
+            setter = threading.Thread(
+                target=lambda: [voice.set_params([100 + i, 1, i / 100, 0.5])
+                                for i in range(200)])
+            setter.start()
+            setter.join()
+            time.sleep(0.4)
+        assert voice.stream is None
+    # JACK ran our callback at its own pace (~172 blocks/s): the voice really streamed
+    assert 20 <= voice.callbacks <= 200, voice.callbacks
+    np.testing.assert_allclose(voice.voice.current, [299, 1, 1.99, 0.5], rtol=1e-4)
+
+
+# --- WAV and the synth command ------------------------------------------------------------------
+
+def test_wav_round_trip(tmp_path):
+    audio = render_fm(440, 2, 3, 0.5, 1000, RATE)
+    write_wav(str(tmp_path / "x.wav"), audio, RATE)
+    back, rate = read_wav(str(tmp_path / "x.wav"))
+    assert rate == RATE and np.abs(back - audio).max() < 1 / 32767 + 1e-6
+
+
+def test_synth_help_quotes_the_table():
+    from instrument.commands.synth import PARAM_HELP
+
+    for param in PARAM_TABLE:
+        assert f"{param.low:g}..{param.high:g}" in PARAM_HELP[param.name]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pyo"])
+def test_cli_synth_writes_a_valid_wav(run_cli, tmp_path, engine):
+    path = str(tmp_path / f"{engine}.wav")
+    result = run_cli("synth", "--carrier-hz", "440", "--ratio", "2", "--index", "3",
+                     "--amplitude", "0.5", "--seconds", "0.25", "--engine", engine,
+                     "--rate", "22050", "--out", path)
+    assert result.code == 0, result.err
+    with wave.open(path) as fh:
+        assert (fh.getnchannels(), fh.getsampwidth(), fh.getframerate()) == (1, 2, 22050)
+        assert fh.getnframes() == 5512  # round(0.25 * 22050), whatever pyo's buffer size
+    audio, _ = read_wav(path)
+    assert 0.45 < np.abs(audio).max() <= 0.5 + 1e-3
+
+
+@pytest.mark.parametrize("args,text", [
+    (["--index", "nan"], "parameter index = nan is not a finite number; use a value in 0..10"),
+    (["--carrier-hz", "5000"], "carrier_hz = 5000 is out of range; use a value in 50..2000 Hz"),
+    (["--amplitude", "-1"], "amplitude = -1 is out of range; use a value in 0..1"),
+    (["--ratio", "abc"], "invalid float value"),
+])
+def test_cli_synth_bad_parameter_is_one_line_exit_2(run_cli, tmp_path, args, text):
+    result = run_cli("synth", *args, "--out", str(tmp_path / "x.wav"))
+    assert result.code == 2 and text in result.err
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    assert not (tmp_path / "x.wav").exists()
