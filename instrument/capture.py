@@ -192,6 +192,11 @@ class PointerWindow:
         self._last_poll = now
         return result
 
+    def add_trail(self, t: float, x: float, y: float) -> None:
+        """Show a sample that did not come from this window (e.g. a replayed file, OSC)
+        in the trail; ``t`` on any clock that increases."""
+        self._trail.append((float(t), float(x), float(y)))
+
     # --- drawing ------------------------------------------------------------------
     def draw(self, lines: Sequence[str] = (), scatter=None, highlight: int | None = None,
              meter: tuple[float, float, str] | None = None) -> None:
