@@ -1,0 +1,292 @@
+"""Latency of the live instrument, in one table (milliseconds).
+
+1. input -> OSC out: ``instrument perform --headless --audio none --osc-in P --osc R`` runs as
+   a user runs it; a client sends ``/wek/inputs`` (a moving pointer, every 5 ms) and receives
+   ``/wek/outputs``, timestamping both on one clock. perform's own ``--latency-report``
+   (packet arrival -> frame sent, measured inside) is shown beside it.
+2. input -> audio: the control loop feeds pyo's jack backend on a private ``jackd -d dummy``
+   server. A pyo callback timestamps the start of every audio block; a frame is carried by
+   the first block that starts after its parameters were set, and is heard JACK's playback
+   latency (read from ``jack_lsp -l``) after that block starts. So
+   ``input -> audio = (block start - input) + playback latency``; jitter = p99 - p1.
+
+Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S] [--buffers 256 128 64] [--json]
+Without --model a model of the default architecture is trained quickly on synthetic gestures
+(latency depends on the network and bank sizes, not on how well they were trained).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("PYO_GUI_WX", "0")
+
+
+def stats(values_s) -> dict:
+    """p50/p95/p99/max/jitter in milliseconds."""
+    v = np.asarray(values_s, dtype=np.float64) * 1e3
+    if len(v) == 0:
+        return {"n": 0}
+    return {"n": int(len(v)), "p50": float(np.percentile(v, 50)),
+            "p95": float(np.percentile(v, 95)), "p99": float(np.percentile(v, 99)),
+            "max": float(v.max()), "jitter": float(np.percentile(v, 99) - np.percentile(v, 1))}
+
+
+def quick_model(directory: str) -> str:
+    """Train a default-size model fast (few epochs) on synthetic gestures."""
+    import torch
+
+    from instrument.bundle import save_bundle
+    from instrument.config import FeatureConfig, GestureConfig, SoundConfig, TrainConfig
+    from instrument.synthetic import synthesize
+    from instrument.training import train_instrument
+
+    torch.set_num_threads(2)
+    train_cfg = TrainConfig(sae_epochs=2, mapping_epochs=2)
+    config, arrays, _ = train_instrument([synthesize(120.0, seed=1)], train_cfg, GestureConfig(),
+                                         SoundConfig(n_sounds=5000, seconds=0.25),
+                                         FeatureConfig())
+    path = os.path.join(directory, "model")
+    save_bundle(path, config, arrays)
+    return path
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def osc_round_trip(model: str, n_inputs: int, interval: float = 0.005) -> dict:
+    """Part 1: a client's /wek/inputs -> perform -> /wek/outputs back to the client."""
+    from instrument.osc import encode_message
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    receiver.bind(("127.0.0.1", 0))
+    in_port = free_udp_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "instrument", "perform", "--model", model, "--headless",
+         "--audio", "none", "--osc-in", str(in_port), "--latency-report",
+         "--osc", f"127.0.0.1:{receiver.getsockname()[1]}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    arrivals = np.zeros(n_inputs * 8)
+    count = [0]
+    stop = threading.Event()
+
+    def receive():
+        receiver.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                packet = receiver.recv(2048)
+            except socket.timeout:
+                continue
+            now = time.perf_counter()
+            if packet.startswith(b"/wek/outputs\0") and count[0] < len(arrivals):
+                arrivals[count[0]] = now
+                count[0] += 1
+
+    line = proc.stdout.readline()
+    if "Listening" not in line:
+        proc.kill()
+        raise RuntimeError(f"perform did not start: {line}{proc.stderr.read()}")
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent = np.zeros(n_inputs)
+    start = time.perf_counter()
+    for i in range(n_inputs):
+        phase = 2 * math.pi * i / 200
+        packet = encode_message("/wek/inputs", "ff", [0.5 + 0.3 * math.cos(phase),
+                                                      0.5 + 0.3 * math.sin(phase)])
+        target = start + i * interval
+        while time.perf_counter() < target - 0.0005:
+            time.sleep(0.0002)
+        sent[i] = time.perf_counter()
+        client.sendto(packet, ("127.0.0.1", in_port))
+    time.sleep(0.3)
+    stop.set()
+    thread.join()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    client.close()
+    receiver.close()
+    got = np.sort(arrivals[:count[0]])
+    latencies = []
+    for i in range(n_inputs):
+        end = sent[i + 1] if i + 1 < n_inputs else math.inf
+        k = np.searchsorted(got, sent[i])
+        if k < len(got) and got[k] < end:
+            latencies.append(got[k] - sent[i])
+    inside = re.search(r"input -> control frame sent\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+"
+                       r"([\d.]+)\s+([\d.]+)", out)
+    result = {"round_trip": stats(latencies), "answered": len(latencies), "sent": n_inputs}
+    if inside:
+        n, p50, p95, p99, mx = inside.groups()
+        result["inside_perform"] = {"n": int(n), "p50": float(p50), "p95": float(p95),
+                                    "p99": float(p99), "max": float(mx)}
+    return result
+
+
+def start_jackd(rate: int, period: int):
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        return None, None
+    name = f"instrument-bench-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1",
+               JACK_DEFAULT_SERVER=name)
+    proc = subprocess.Popen([jackd, "-n", name, "--no-realtime", "-d", "dummy", "-r", str(rate),
+                             "-p", str(period)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        ready = subprocess.run(["jack_wait", "-s", name, "-c"], capture_output=True, text=True,
+                               env=env).stdout.strip()
+        if ready == "running":
+            os.environ["JACK_DEFAULT_SERVER"] = name
+            os.environ["JACK_NO_START_SERVER"] = "1"
+            return proc, name
+        time.sleep(0.05)
+    proc.kill()
+    return None, None
+
+
+def playback_latency_frames(name: str) -> int:
+    env = dict(os.environ, JACK_DEFAULT_SERVER=name)
+    text = subprocess.run(["jack_lsp", "-l"], capture_output=True, text=True, env=env).stdout
+    match = re.search(r"system:playback_1\s+port playback latency = \[ (\d+) (\d+) \]", text)
+    return int(match.group(2)) if match else 0
+
+
+def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
+    """Part 2: control frame -> the jack audio block that carries it (pyo, jackd dummy)."""
+    from instrument import gestures, perform
+    from instrument.bundle import load_bundle
+    from instrument.runtime import Runtime
+    from instrument.synth import PyoVoice
+
+    jackd, name = start_jackd(rate, period)
+    if jackd is None:
+        return {"error": "jackd (jackd2) is not installed or did not start"}
+    voice = None
+    try:
+        bundle = load_bundle(model)
+        runtime = Runtime(bundle)
+        cfg = perform.gesture_config_of(bundle)
+        voice = PyoVoice("jack", rate, period, table=runtime.table).start()
+        blocks = np.zeros(int(seconds * rate / period * 2) + 1000)
+        n_blocks = [0]
+
+        def on_block():
+            if n_blocks[0] < len(blocks):
+                blocks[n_blocks[0]] = time.perf_counter()
+                n_blocks[0] += 1
+
+        voice.server.setCallback(on_block)
+        loop = perform.ControlLoop(runtime, gestures.GestureTracker(cfg, 800, 600),
+                                   voices=[voice])
+        rng = np.random.default_rng(0)
+        inputs, done = [], []
+        time.sleep(0.3)                      # let the audio run settle
+        start = time.perf_counter()
+        t = 0.0
+        while time.perf_counter() - start < seconds:
+            t += float(rng.uniform(0.004, 0.012))   # mouse-like, not locked to the audio
+            while time.perf_counter() < start + t:
+                time.sleep(0.0002)
+            arrival = time.perf_counter()
+            phase = 2 * math.pi * t / 2.0
+            loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)
+            inputs.append(arrival)
+            done.append(time.perf_counter())
+        time.sleep(0.1)
+        starts = np.sort(blocks[:n_blocks[0]])
+        latency_frames = playback_latency_frames(name)
+        to_block, to_audio = [], []
+        for arrival, sent in zip(inputs, done):
+            k = np.searchsorted(starts, sent)
+            if k < len(starts):
+                to_block.append(starts[k] - arrival)
+                to_audio.append(starts[k] - arrival + latency_frames / rate)
+        return {"period": period, "rate": rate, "playback_latency_frames": latency_frames,
+                "frames": len(inputs), "blocks": int(n_blocks[0]),
+                "to_block": stats(to_block), "to_audio": stats(to_audio),
+                "control": stats(np.array(done) - np.array(inputs))}
+    finally:
+        if voice is not None:
+            voice.stop()
+        os.environ.pop("JACK_DEFAULT_SERVER", None)
+        jackd.terminate()
+        try:
+            jackd.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            jackd.kill()
+
+
+def table(results: dict) -> str:
+    head = f"{'path':46s} {'n':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'jitter':>7s}"
+    rows = [head, "-" * len(head)]
+
+    def row(name, s):
+        if not s or not s.get("n"):
+            rows.append(f"{name:46s} {'-':>6s}")
+            return
+        cells = " ".join(f"{s[k]:7.3f}" if k in s else f"{'':7s}"
+                         for k in ("p50", "p95", "p99", "max", "jitter"))
+        rows.append(f"{name:46s} {s['n']:6d} {cells}")
+
+    osc = results.get("osc")
+    if osc:
+        row("input -> OSC out (client round trip)", osc["round_trip"])
+        row("  inside perform: arrival -> frame sent", osc.get("inside_perform"))
+    for audio in results.get("audio", []):
+        if "error" in audio:
+            rows.append(f"input -> audio: {audio['error']}")
+            continue
+        tag = f"{audio['period']} @ {audio['rate'] / 1000:g} kHz"
+        row(f"input -> audio, jack dummy {tag}", audio["to_audio"])
+        row(f"  of which: wait for the next block", audio["to_block"])
+        row(f"  of which: control path (set_params)", audio["control"])
+    rows.append("milliseconds; input -> audio = wait for the block + JACK playback latency "
+                "(" + ", ".join(f"{a['playback_latency_frames']} frames @ {a['period']}"
+                                for a in results.get("audio", []) if "error" not in a) + ")")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="model bundle (default: train a quick one)")
+    parser.add_argument("--inputs", type=int, default=2000, help="OSC inputs to send")
+    parser.add_argument("--seconds", type=float, default=4.0, help="seconds per audio run")
+    parser.add_argument("--buffers", type=int, nargs="*", default=[256, 128, 64])
+    parser.add_argument("--rate", type=int, default=44100)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or quick_model(tmp)
+        results = {"osc": osc_round_trip(model, args.inputs),
+                   "audio": [audio_latency(model, args.rate, b, args.seconds)
+                             for b in args.buffers]}
+    print(json.dumps(results, indent=1) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
