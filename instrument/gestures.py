@@ -91,9 +91,13 @@ class _Geometry:
 
 
 class _Scratch:
-    """Work buffers for computing ``m`` windows at once (reused by the live tracker)."""
+    """Work buffers (and views into them) for computing ``m`` windows at once.
+
+    The live tracker keeps one for m = 1 and reuses it for every frame.
+    """
 
     def __init__(self, m: int, steps: int):
+        self.m = m
         self.tq = np.empty((m, steps + 1))
         self.frac = np.empty((m, steps + 1))
         self.rows = np.empty((m, steps + 1, _SEG_COLS))
@@ -103,6 +107,13 @@ class _Scratch:
         self.tmp = np.empty((m, steps))
         self.still = np.empty((m, steps), dtype=bool)
         self.jump = np.empty((m, steps), dtype=bool)
+        # Views made once: slicing costs as much as the arithmetic on 33 numbers.
+        self.ms, self.ml = self.rows[..., _MS], self.rows[..., _ML]
+        self.p, self.dp = self.rows[..., _P], self.rows[..., _D]
+        self.frac3 = self.frac[..., None]
+        self.pos_new, self.pos_old = self.pos[:, 1:], self.pos[:, :-1]
+        self.dx, self.dy, self.dz = self.d[..., 0], self.d[..., 1], self.d[..., 2]
+        self.still3 = self.still[..., None]
 
 
 def _segment_row(row: np.ndarray, t: float, x: float, y: float, prev, geom: _Geometry) -> None:
@@ -140,56 +151,59 @@ def _segments(t: np.ndarray, x: np.ndarray, y: np.ndarray, geom: _Geometry) -> n
 def _positions(t, seg, last_t, last_i, s: _Scratch) -> np.ndarray:
     """Positions (x, y, z) at the query times already in ``s.tq`` -> ``s.pos``.
 
-    ``last_t``/``last_i``: time and index of the last sample known at each row's window end.
+    ``last_t``/``last_i`` [m]: time and index of the last sample known at each window end.
     """
     np.minimum(s.tq, last_t[:, None], out=s.tq)
     idx = np.searchsorted(t, s.tq, side="right")
     np.minimum(idx, last_i[:, None], out=idx)
     np.take(seg, idx, axis=0, out=s.rows)
-    np.subtract(s.tq, s.rows[..., _MS], out=s.frac)
-    np.divide(s.frac, s.rows[..., _ML], out=s.frac)
-    np.clip(s.frac, 0.0, 1.0, out=s.frac)
-    np.multiply(s.rows[..., _D], s.frac[..., None], out=s.pos)
-    np.add(s.pos, s.rows[..., _P], out=s.pos)
+    np.subtract(s.tq, s.ms, out=s.frac)
+    np.divide(s.frac, s.ml, out=s.frac)
+    np.maximum(s.frac, 0.0, out=s.frac)
+    np.minimum(s.frac, 1.0, out=s.frac)
+    np.multiply(s.dp, s.frac3, out=s.pos)
+    np.add(s.pos, s.p, out=s.pos)
     return s.pos
 
 
-def _step_features(s: _Scratch, geom: _Geometry, out: np.ndarray) -> None:
-    """Steps between consecutive positions in ``s.pos`` -> features in ``out`` [m, dim]."""
-    np.subtract(s.pos[:, 1:], s.pos[:, :-1], out=s.d)
-    dx, dy, dz = s.d[..., 0], s.d[..., 1], s.d[..., 2]
-    np.multiply(dx, dx, out=s.r)
-    np.multiply(dy, dy, out=s.tmp)
+def _step_features(s: _Scratch, geom: _Geometry, out3: np.ndarray) -> None:
+    """Steps between consecutive positions in ``s.pos`` -> features ``out3`` [m, steps, k]."""
+    np.subtract(s.pos_new, s.pos_old, out=s.d)
+    np.multiply(s.dx, s.dx, out=s.r)
+    np.multiply(s.dy, s.dy, out=s.tmp)
     np.add(s.r, s.tmp, out=s.r)
     np.sqrt(s.r, out=s.r)
     np.less(s.r, geom.still_px, out=s.still)
-    np.greater(dz, 0.0, out=s.jump)
+    np.greater(s.dz, 0.0, out=s.jump)
     np.logical_or(s.still, s.jump, out=s.still)
-    out3 = out.reshape(out.shape[0], geom.steps, geom.per_step)
     if geom.per_step == 3:
         np.divide(s.r, geom.diagonal, out=out3[..., 2])
         np.copyto(s.r, 1.0, where=s.still)          # no 0/0 on still steps
-        np.divide(dy, s.r, out=s.tmp)
+        np.divide(s.dy, s.r, out=s.tmp)
         np.negative(s.tmp, out=out3[..., 0])        # sin θ, y up
-        np.divide(dx, s.r, out=out3[..., 1])        # cos θ
+        np.divide(s.dx, s.r, out=out3[..., 1])      # cos θ
     else:
         np.divide(s.r, geom.diagonal, out=out3[..., 1])
-        np.subtract(0.0, dy, out=s.tmp)             # +0.0 for dy == 0: θ = +π, not -π
-        np.arctan2(s.tmp, dx, out=s.tmp)
+        np.subtract(0.0, s.dy, out=s.tmp)           # +0.0 for dy == 0: θ = +π, not -π
+        np.arctan2(s.tmp, s.dx, out=s.tmp)
         np.copyto(out3[..., 0], s.tmp, casting="same_kind")
-    out3[s.still] = 0.0
+    np.copyto(out3, 0.0, where=s.still3)
 
 
-def _windows(t, seg, ends, last_i, geom: _Geometry, out: np.ndarray,
-             s: _Scratch | None = None) -> None:
-    """Windows ending at ``ends`` (knowing samples up to ``last_i``) -> ``out``."""
-    chunk = 2048 if s is None else len(s.tq)
+def _window_batch(t, seg, ends, last_t, last_i, geom: _Geometry, s: _Scratch,
+                  out: np.ndarray) -> None:
+    """``s.m`` windows ending at ``ends`` -> ``out`` [m, dim]: the one window function."""
+    np.subtract(ends[:, None], geom.offsets, out=s.tq)
+    _positions(t, seg, last_t, last_i, s)
+    _step_features(s, geom, out.reshape(s.m, geom.steps, geom.per_step))
+
+
+def _windows(t, seg, ends, last_i, geom: _Geometry, out: np.ndarray, chunk: int = 2048) -> None:
+    """Windows ending at ``ends`` (knowing samples up to ``last_i``) -> ``out``, in chunks."""
     for a in range(0, len(ends), chunk):
         b = min(a + chunk, len(ends))
-        sc = s if s is not None and b - a == len(s.tq) else _Scratch(b - a, geom.steps)
-        np.subtract(ends[a:b, None], geom.offsets, out=sc.tq)
-        _positions(t, seg, t[last_i[a:b]], last_i[a:b], sc)
-        _step_features(sc, geom, out[a:b])
+        _window_batch(t, seg, ends[a:b], t[last_i[a:b]], last_i[a:b], geom,
+                      _Scratch(b - a, geom.steps), out[a:b])
 
 
 # --- accepted samples and control frames ----------------------------------------------
@@ -357,9 +371,10 @@ class GestureTracker:
         m = min(self._n, self._cap)
         start = (self._n - m) % self._cap
         self._ends[0] = t
+        self._last_t[0] = t_last
         self._last_i[0] = m - 1
-        _windows(self._t[start:start + m], self._seg[start:start + m], self._ends,
-                 self._last_i, self._geom, out, self._scratch)
+        _window_batch(self._t[start:start + m], self._seg[start:start + m], self._ends,
+                      self._last_t, self._last_i, self._geom, self._scratch, out)
         return out[0]
 
     def next_still_time(self) -> float | None:

@@ -13,6 +13,7 @@ from instrument.errors import BadInput
 from instrument.gestures import (GestureTracker, accepted_samples, frame_times,
                                  frames_from_recording, polar_steps, resample, window_dim,
                                  window_end_times, windows_from_recording)
+from instrument.recording import replay
 
 W, H = 800, 600          # diagonal 1000 px: rho = pixels / 1000
 DIAG = 1000.0
@@ -37,10 +38,10 @@ def square_trace(side=200.0, speed=400.0, rate=100.0):
 
 
 def live_frames(rec, cfg, capacity=4096):
-    """What the live loop does: push samples one by one, take still frames in the gaps."""
+    """What the live loop does: push replayed samples one by one, still frames in the gaps."""
     tracker = GestureTracker(cfg, rec.width, rec.height, capacity=capacity)
     times, windows = [], []
-    for t, x, y in zip(rec.t, rec.x, rec.y):
+    for t, x, y in replay(rec, realtime=False):
         while (due := tracker.next_still_time()) is not None and due < t:
             times.append(due)
             windows.append(tracker.window_at(due).copy())

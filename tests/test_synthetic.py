@@ -8,6 +8,7 @@ import pytest
 from instrument.config import GestureConfig
 from instrument.errors import BadInput
 from instrument.gestures import frames_from_recording, polar_steps, resample
+from instrument.recording import Recording
 from instrument.synthetic import FAMILIES, synthesize
 
 
@@ -59,9 +60,16 @@ def test_stays_in_the_window_with_varied_speed_and_direction(rec):
     assert not np.any(np.diff(grid.jumps) > 0)            # a hand never teleports
 
 
-def test_feeds_the_gesture_path(rec):
-    times, windows = frames_from_recording(rec, GestureConfig())
-    assert len(times) >= len(rec) and np.isfinite(windows).all()
+def test_feeds_the_gesture_path_identically_live_and_offline(rec):
+    from test_gestures import live_frames
+
+    short = Recording(header=rec.header, width=rec.width, height=rec.height,
+                      t=rec.t[:4000], x=rec.x[:4000], y=rec.y[:4000])
+    times, windows = frames_from_recording(short, GestureConfig())
+    assert len(times) > len(short) and np.isfinite(windows).all()
+    live_t, live_w, _ = live_frames(short, GestureConfig())
+    np.testing.assert_array_equal(live_t, times)
+    np.testing.assert_array_equal(live_w, windows)
 
 
 @pytest.mark.parametrize("kwargs", [{"seconds": 0}, {"seconds": float("inf")}, {"seed": -1},
