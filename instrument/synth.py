@@ -20,6 +20,7 @@ also fades its output in over its first 5 ms (only in files pyo writes itself).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -344,8 +345,9 @@ class SoundDeviceVoice:
         try:
             # PortAudio lists host APIs (e.g. a JACK server started after import) only when it
             # initialises: refresh so a server started after this process is seen.
-            sd._terminate()
-            sd._initialize()
+            with _quiet_stderr():  # ALSA prints a page of probe errors on hosts without it
+                sd._terminate()
+                sd._initialize()
             stream = sd.OutputStream(samplerate=self.rate, blocksize=self.blocksize,
                                      channels=self.channels, dtype="float32",
                                      callback=self.callback, device=self.device,
@@ -379,6 +381,20 @@ class SoundDeviceVoice:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence C libraries writing to file descriptor 2 (PortAudio's ALSA probing)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 # --- offline render of a control stream ------------------------------------------------------
