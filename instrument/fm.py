@@ -28,6 +28,7 @@ Three renderers share that definition:
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -276,9 +277,10 @@ class SmoothedFM:
         self.k = smoothing_coefficient(smoothing_s, self.rate)
         self._cols = _fm_columns(table)
         self._logs = log_scaled(table)
-        if not isinstance(max_block, int) or max_block < 1:
+        if isinstance(max_block, bool) or not isinstance(max_block, numbers.Integral) \
+                or max_block < 1:
             raise BadInput(f"max_block must be an integer >= 1, got {max_block!r}")
-        self.max_block = max_block
+        self.max_block = int(max_block)
         # decay[n] = (1 - k) ** (n + 1): the closed form of the one-pole over a block
         self._decay = (1.0 - self.k) ** np.arange(1, max_block + 1, dtype=np.float64)
         self._smooth = np.empty((len(table), max_block))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import os
 import shutil
 import subprocess
@@ -57,6 +58,11 @@ except Exception:
     default = -1
 print(json.dumps({"names": names, "default": default}))
 """
+
+
+def _is_whole(value) -> bool:
+    """An integer (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_output_device(library: str = "pyo", timeout: float = 20.0) -> dict:
@@ -164,12 +170,12 @@ class PyoVoice:
                  initial=None, channels: int = 2):
         if backend not in BACKENDS:
             raise BadInput(f"unknown audio backend {backend!r}", f"use one of {BACKENDS}")
-        if not isinstance(rate, int) or rate < 1000:
+        if not _is_whole(rate) or rate < 1000:
             raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
-        if not isinstance(buffer, int) or not 1 <= buffer <= 8192:
+        if not _is_whole(buffer) or not 1 <= buffer <= 8192:
             raise BadInput(f"buffer size must be 1..8192 samples, got {buffer!r}")
         smoothing_coefficient(smoothing_s, rate)  # validates
-        self.backend, self.rate, self.buffer = backend, rate, buffer
+        self.backend, self.rate, self.buffer = backend, int(rate), int(buffer)
         self.smoothing_s, self.table, self.channels = float(smoothing_s), table, int(channels)
         start = table.start_values if initial is None else \
             table.validate_physical(initial, "PyoVoice start values")
@@ -311,11 +317,12 @@ class SoundDeviceVoice:
     def __init__(self, rate: int = 44100, blocksize: int = 256,
                  smoothing_s: float = DEFAULT_SMOOTHING_S, table: ParamTable = PARAM_TABLE,
                  initial=None, device=None, channels: int = 1, latency="low"):
-        if not isinstance(blocksize, int) or not 16 <= blocksize <= 8192:
+        if not _is_whole(blocksize) or not 16 <= blocksize <= 8192:
             raise BadInput(f"block size must be 16..8192 frames, got {blocksize!r}")
-        if not isinstance(rate, int) or rate < 1000:
+        if not _is_whole(rate) or rate < 1000:
             raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
-        self.rate, self.blocksize, self.channels = rate, blocksize, int(channels)
+        self.rate, self.blocksize = int(rate), int(blocksize)
+        self.channels = int(channels)
         self.device, self.latency = device, latency
         self.voice = SmoothedFM(rate, smoothing_s, table, max_block=max(blocksize, 4096),
                                 initial=initial)
@@ -411,7 +418,7 @@ def _control_positions(frame_times, params, seconds, rate, table):
                        f"got {values.shape}")
     if not (isinstance(seconds, (int, float)) and np.isfinite(seconds) and seconds > 0):
         raise BadInput(f"seconds must be > 0, got {seconds!r}")
-    if not isinstance(rate, int) or rate < 1000:
+    if not _is_whole(rate) or rate < 1000:
         raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
     n = int(round(seconds * rate))
     pos = np.clip(np.round(times * rate).astype(np.int64), 0, n)
