@@ -24,6 +24,8 @@ import numpy as np
 from instrument.errors import BadInput
 
 SCALES = ("lin", "log")
+# Out-of-range tolerance, as a share of the span: float32/float64 rounding, not user error.
+_SLACK = 1e-6
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,12 @@ class ParamTable:
         unit = np.asarray(unit, dtype=np.float64)
         self._check_shape(unit, "unit")
         linear = self._offset + self._span * unit
-        return np.where(self._log, np.exp(linear), linear)
+        physical = np.where(self._log, np.exp(linear), linear)
+        # exp(log(x)) is not always x: keep 0..1 exactly inside low..high
+        inside = (unit >= 0.0) & (unit <= 1.0)
+        physical = np.where(inside, np.clip(physical, self._low, self._high), physical)
+        physical = np.where(unit == 0.0, self._low, physical)
+        return np.where(unit == 1.0, self._high, physical)
 
     def to_unit(self, physical) -> np.ndarray:
         """Physical values ``[..., P]`` -> unit values ``[..., P]`` (float64, not clipped)."""
@@ -197,27 +204,32 @@ class ParamTable:
         if not math.isfinite(number):
             raise BadInput(f"parameter {name} = {number:g} is not a finite number",
                            f"use a value in {param.range_text}")
-        if not param.low <= number <= param.high:
+        slack = _SLACK * (param.high - param.low)
+        if not param.low - slack <= number <= param.high + slack:
             raise BadInput(f"parameter {name} = {number:g} is out of range",
                            f"use a value in {param.range_text}")
-        return number
+        return min(max(number, param.low), param.high)
 
     def validate_physical(self, physical, what: str = "synth parameters") -> np.ndarray:
         """Check a whole array ``[..., P]`` of physical values; return it as float64.
+
+        Values a hair outside a range (float rounding, up to 1e-6 of the span) are accepted
+        and clipped, so a live performance never stops on rounding.
 
         Raises:
             BadInput: naming the first parameter that is NaN/inf or out of range.
         """
         values = np.asarray(physical, dtype=np.float64)
         self._check_shape(values, what)
-        bad = ~np.isfinite(values) | (values < self._low) | (values > self._high)
+        slack = _SLACK * (self._high - self._low)
+        bad = ~np.isfinite(values) | (values < self._low - slack) | (values > self._high + slack)
         if bad.any():
             where = np.argwhere(bad)[0]
             param = self.params[where[-1]]
             row = f" (row {tuple(int(i) for i in where[:-1])})" if values.ndim > 1 else ""
             raise BadInput(f"{what}: {param.name} = {values[tuple(where)]:g}{row} is out of "
                            "range or not finite", f"use a value in {param.range_text}")
-        return values
+        return np.clip(values, self._low, self._high)
 
     def clip_physical(self, physical) -> np.ndarray:
         """Clip physical values ``[..., P]`` into each parameter's range (NaN stays NaN)."""

@@ -99,3 +99,14 @@ def test_param_rejects_bad_definitions():
         Param("x", 0.0, 1.0, "exp")
     with pytest.raises(BadInput, match="unique"):
         ParamTable([Param("x", 0, 1, "lin"), Param("x", 0, 2, "lin")])
+
+
+def test_ends_are_exact_and_rounding_is_tolerated():
+    ends = PARAM_TABLE.to_physical(np.array([[0.0] * 4, [1.0] * 4]))
+    np.testing.assert_array_equal(ends, [PARAM_TABLE.low, PARAM_TABLE.high])
+    # float32 rounding of a legal value must never stop a performance
+    nearly = PARAM_TABLE.high * (1 + 1e-9)
+    np.testing.assert_array_equal(PARAM_TABLE.validate_physical(nearly), PARAM_TABLE.high)
+    assert PARAM_TABLE.validate("carrier_hz", 2000.0000001) == 2000.0
+    with pytest.raises(BadInput):
+        PARAM_TABLE.validate("carrier_hz", 2000.1)
