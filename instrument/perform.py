@@ -99,6 +99,7 @@ class ControlLoop:
         self.still_lateness = LatencyRing()  # due time -> sinks done (still frames)
         self.snapshot = Snapshot()
         self.params = np.zeros(n, dtype=np.float32)  # physical, for the view
+        self.last_sample: tuple[float, float, float] | None = None   # for the view's trail
         self.frames = 0
         self.sample_frames = 0
         self.still_frames = 0
@@ -149,6 +150,7 @@ class ControlLoop:
         with self._lock:
             if not self.tracker.push(t, x, y):
                 return False
+            self.last_sample = (t, x, y)
             self._frame(t)
             self.sample_frames += 1
             if arrival is not None:
@@ -470,7 +472,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             replay_thread.start()
         deadline = None if opts.seconds is None else t_start + opts.seconds
         if view is not None:
-            view.run(loop, stop, deadline, live_mouse=rec is None)
+            view.run(loop, stop, deadline, live_mouse=rec is None,
+                     external_trail=rec is not None or osc_in is not None)
         else:
             while not stop.wait(0.05):
                 if deadline is not None and time.perf_counter() >= deadline:
@@ -555,10 +558,20 @@ class LiveView:
                 loop.set_held(not loop.held)
 
     def run(self, loop: ControlLoop, stop: threading.Event, deadline: float | None,
-            live_mouse: bool = True) -> None:
-        """Poll, play and draw until Esc, the window closes, ``stop`` or ``deadline``."""
+            live_mouse: bool = True, external_trail: bool = False) -> None:
+        """Poll, play and draw until Esc, the window closes, ``stop`` or ``deadline``.
+
+        Args:
+            live_mouse: Play the window's pointer samples (False while replaying a file).
+            external_trail: Show samples that reach the loop from elsewhere (replay, OSC).
+        """
         next_draw = 0.0
+        shown = None
         while not stop.is_set():
+            if external_trail and loop.last_sample is not shown:
+                shown = loop.last_sample
+                if shown is not None:
+                    self.window.add_trail(*shown)
             got = self.window.poll()
             arrival = time.perf_counter()
             if live_mouse:

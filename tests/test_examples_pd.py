@@ -178,3 +178,69 @@ def test_supercollider_file_is_balanced_and_matches_the_table():
     assert f"~carrierLo = {ranges['carrier_hz'][0]:g}; ~carrierHi = {ranges['carrier_hz'][1]:g};" in raw
     assert f"~ratioLo = {ranges['ratio'][0]:g}; ~ratioHi = {ranges['ratio'][1]:g};" in raw
     assert f"~indexHi = {ranges['index'][1]:g};" in raw
+
+
+@pytest.fixture(scope="module")
+def pure_tone_model(tmp_path_factory):
+    """A tiny trained instrument whose bank sounds are pure tones (index 0), loud enough:
+    the pitch Pd plays is then the carrier perform sends."""
+    from instrument.bundle import save_bundle
+    from tiny_model import tiny_parts
+
+    config, arrays, _ = tiny_parts(seed=3)
+    unit = arrays["sound_bank"]["params_unit"]
+    names = PARAM_TABLE.names
+    unit[:, names.index("index")] = 0.0
+    unit[:, names.index("amplitude")] = 0.4 + 0.6 * unit[:, names.index("amplitude")]
+    path = str(tmp_path_factory.mktemp("pd") / "model")
+    save_bundle(path, config, arrays)
+    return path, config, arrays
+
+
+@pytest.mark.skipif(PD is None, reason="Pd (puredata-core) is not installed")
+def test_pd_plays_a_replayed_recording_from_perform(pure_tone_model, run_cli, tmp_path):
+    """perform --replay -> OSC -> Pd (headless, real time) -> WAV whose pitch is the carrier."""
+    from instrument import gestures
+    from instrument.bundle import Bundle
+    from instrument.config import GestureConfig, config_from_dict
+    from instrument.recording import write_recording
+    from instrument.runtime import Runtime
+    from instrument.synthetic import synthesize
+
+    path, config, arrays = pure_tone_model
+    rec = synthesize(4.0, seed=0, width=800, height=600)
+    rec_path = str(tmp_path / "sweep.jsonl")
+    write_recording(rec_path, rec)
+    cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])
+    times, windows = gestures.frames_from_recording(rec, cfg)
+    sounds, params = Runtime(Bundle("(test)", config, arrays)).play(windows)
+    carriers = params[:, PARAM_TABLE.names.index("carrier_hz")].astype(np.float64)
+    # the tiny model plays at least two sounds, in turns, a few semitones apart
+    assert np.count_nonzero(np.diff(sounds)) >= 5
+    assert 12 * np.log2(carriers.max() / carriers.min()) > 2.0
+
+    port = free_udp_port()
+    wav_path = str(tmp_path / "pd.wav")
+    proc = start_pd_recorder(port, wav_path, seconds=6.0)
+    result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                     "--audio", "none", "--osc", f"127.0.0.1:{port}", timeout=60)
+    log = proc.communicate(timeout=20)[0]
+    assert result.code == 0, result.err
+    assert proc.returncode == 0, log
+    audio, rate = read_wav(wav_path)
+    assert np.sqrt(np.mean(audio ** 2)) > 0.05, "the Pd patch recorded silence"
+    frame_t, freqs = pitch_track(audio, rate, hop_s=0.02)
+    voiced = freqs > 0
+    assert voiced.sum() * 0.02 > 3.0, "less than 3 s of sound"
+    # Align the WAV with the control stream (Pd started first), then compare in semitones.
+    expected_at = lambda ts: carriers[np.clip(np.searchsorted(times, ts, "right") - 1, 0, None)]
+    first_voiced = frame_t[voiced][0]
+    best = None
+    for shift in np.arange(-0.3, 0.3, 0.01):
+        ts = frame_t[voiced] - first_voiced + times[0] + shift
+        inside = (ts >= times[0]) & (ts <= times[-1])
+        err = np.abs(12 * np.log2(freqs[voiced][inside] / expected_at(ts[inside])))
+        share = float(np.mean(err < 0.5))
+        if best is None or share > best[0]:
+            best = (share, shift)
+    assert best[0] > 0.75, f"only {best[0]:.0%} of the WAV is within a semitone of the carrier"
