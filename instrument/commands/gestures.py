@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from instrument.commands.argtypes import existing_file, nonnegative_int, positive_float
+from instrument.commands.argtypes import (existing_file, nonnegative_int, positive_float,
+                                          positive_int)
 
 NAME = "gestures"
 HELP = "synthesize, inspect and plot gesture recordings"
@@ -19,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     synth.add_argument("--seconds", type=positive_float, default=420.0,
                        help="length in seconds (420 = the paper's 7 minutes)")
     synth.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (0)")
-    synth.add_argument("--width", type=int, default=1280, help="window width in pixels (1280)")
-    synth.add_argument("--height", type=int, default=800, help="window height in pixels (800)")
+    synth.add_argument("--width", type=positive_int, default=1280, help="window width in pixels (1280)")
+    synth.add_argument("--height", type=positive_int, default=800, help="window height in pixels (800)")
     synth.add_argument("--out", required=True, metavar="FILE", help="recording to write (.jsonl)")
     synth.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
