@@ -13,6 +13,7 @@ Scaling is independent of snippet length and window: a full-scale sine reads 0 d
 from __future__ import annotations
 
 import math
+import numbers
 from functools import lru_cache
 
 import numpy as np
@@ -106,18 +107,31 @@ def spectral_features(audio, rate: float, cfg: FeatureConfig = FeatureConfig(),
         x = x[None, :]
     if x.ndim != 2 or x.shape[1] < 2:
         raise BadInput(f"audio must be [N, samples] with at least 2 samples, got {x.shape}")
-    if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+    if not (isinstance(rate, numbers.Real) and math.isfinite(rate) and rate > 0):
         raise BadInput(f"sample rate must be > 0, got {rate!r}")
+    feats = features_from_scratch(x.astype(np.float32, copy=True), float(rate), cfg, workers)
+    return feats[0] if single else feats
+
+
+def features_from_scratch(audio: np.ndarray, rate: float, cfg: FeatureConfig,
+                          workers: int = 1, power: np.ndarray | None = None) -> np.ndarray:
+    """:func:`spectral_features` of float32[N, S] ``audio``, which it overwrites (scratch).
+
+    Args:
+        power: Optional float32 work array of at least N * (S // 2 + 1) values, reused
+            between calls (see sounds.build_sound_bank).
+    """
     import scipy.fft
 
-    n = x.shape[1]
-    windowed = x.astype(np.float32, copy=True)
-    windowed *= _window(cfg.window, n)
-    spectrum = scipy.fft.rfft(windowed, axis=1, workers=workers)
-    del windowed
-    power = spectrum.real ** 2
-    power += spectrum.imag ** 2
+    n = audio.shape[1]
+    audio *= _window(cfg.window, n)
+    spectrum = scipy.fft.rfft(audio, axis=1, workers=workers, overwrite_x=True)
+    shape = spectrum.shape
+    power = np.empty(shape, np.float32) if power is None else \
+        power.reshape(-1)[:spectrum.size].reshape(shape)
+    np.abs(spectrum, out=power)
     del spectrum
+    power *= power
     if cfg.kind == "bands":
         edges = band_edges(cfg, n, float(rate))
         if edges[-1] < power.shape[1]:  # reduceat's last segment runs to the end: drop it
@@ -128,12 +142,11 @@ def spectral_features(audio, rate: float, cfg: FeatureConfig = FeatureConfig(),
         # so that a full-scale sine inside a band reads 1.0 (0 dB) whatever the band width.
         power = sums / np.float32(_enbw(cfg.window, n))
     if cfg.compression == "db":
-        np.maximum(power, _POWER_FLOOR, out=power)
-        feats = np.log10(power)
+        feats = np.maximum(power, _POWER_FLOOR)
+        np.log10(feats, out=feats)
         feats *= 10.0 / cfg.db_range
         feats += 1.0
         np.clip(feats, 0.0, 1.0, out=feats)
     else:
         feats = np.sqrt(power)
-    feats = feats.astype(np.float32, copy=False)
-    return feats[0] if single else feats
+    return feats.astype(np.float32, copy=False)

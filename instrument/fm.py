@@ -126,13 +126,18 @@ def _fm_columns(table: ParamTable) -> tuple[int, int, int, int]:
 
 
 def render_static_into(params_physical: np.ndarray, n_samples: int, rate: float,
-                       out: np.ndarray, table: ParamTable = PARAM_TABLE) -> np.ndarray:
+                       out: np.ndarray, table: ParamTable = PARAM_TABLE,
+                       scratch: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Render sounds with constant parameters into ``out`` (float32[N, n_samples]).
 
     Same definition as :func:`render_fm`, vectorized over sounds: the carrier phase uses the
     closed form ``sum_{k<n} sin(k t) = (cos(t/2) - cos((n - 1/2) t)) / (2 sin(t/2))`` and
     phases are 32-bit fixed point (exact wrap-around; increments rounded to 2**-32 cycles).
     No argument checking: this is the inner loop of :func:`render_many`.
+
+    Args:
+        scratch: Optional (uint32, float32) work arrays of at least ``out``'s size, reused
+            between calls so a long build does not page-fault fresh memory for every chunk.
     """
     ic, ir, ii, ia = _fm_columns(table)
     p = np.asarray(params_physical, dtype=np.float64)
@@ -147,7 +152,12 @@ def render_static_into(params_physical: np.ndarray, n_samples: int, rate: float,
     inc_m = np.mod(np.round(mod_freq / rate * scale), scale).astype(np.uint32)
     inc_c = np.mod(np.round(car / rate * scale), scale).astype(np.uint32)
     n = np.arange(n_samples, dtype=np.uint32)
-    fixed = np.empty(out.shape, dtype=np.uint32)
+    if scratch is None:
+        fixed = np.empty(out.shape, dtype=np.uint32)
+        carrier = np.empty(out.shape, dtype=np.float32)
+    else:
+        fixed = scratch[0].reshape(-1)[:out.size].reshape(out.shape)
+        carrier = scratch[1].reshape(-1)[:out.size].reshape(out.shape)
     # modulator term at phase (n - 1/2) * mod_freq / rate; uint32 arithmetic wraps = mod 1 cycle
     np.multiply(n[None, :], inc_m[:, None], out=fixed)
     fixed -= (inc_m // 2)[:, None]
@@ -159,7 +169,6 @@ def render_static_into(params_physical: np.ndarray, n_samples: int, rate: float,
     work += a.astype(np.float32)[:, None]
     np.multiply(n[None, :], inc_c[:, None], out=fixed)
     # carrier phase in cycles = n * car / rate (wrapped to [-1/2, 1/2)) + modulation term
-    carrier = np.empty(out.shape, dtype=np.float32)
     carrier[...] = fixed.view(np.int32)
     carrier *= np.float32(1.0 / scale)
     work += carrier

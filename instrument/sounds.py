@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import numpy as np
 
 from instrument.config import FeatureConfig, SoundConfig, config_from_dict
 from instrument.errors import BadInput, DataFileError
-from instrument.features import feature_dim, spectral_features
+from instrument.features import feature_dim, features_from_scratch
 from instrument.fm import chunk_rows, default_workers, render_static_into
 from instrument.params import PARAM_TABLE, ParamTable
 from instrument.progress import progress
@@ -187,11 +188,19 @@ def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
     rows = chunk_rows(n, 1 << 19)
     starts = list(range(0, sound_cfg.n_sounds, rows))
 
+    local = threading.local()
+
     def job(lo: int) -> int:
         hi = min(lo + rows, sound_cfg.n_sounds)
-        audio = np.empty((hi - lo, n), dtype=np.float32)
-        render_static_into(physical[lo:hi], n, rate, audio, table)
-        features[lo:hi] = spectral_features(audio, rate, feature_cfg)
+        if not hasattr(local, "audio"):
+            # one workspace per thread, reused for every chunk: fresh multi-MB arrays per
+            # chunk cost more in page faults than the synthesis itself
+            local.audio = np.empty((rows, n), dtype=np.float32)
+            local.scratch = (np.empty((rows, n), np.uint32), np.empty((rows, n), np.float32))
+            local.power = np.empty(rows * (n // 2 + 1), np.float32)
+        audio = local.audio[:hi - lo]
+        render_static_into(physical[lo:hi], n, rate, audio, table, local.scratch)
+        features[lo:hi] = features_from_scratch(audio, rate, feature_cfg, power=local.power)
         return hi - lo
 
     workers = workers or default_workers()
