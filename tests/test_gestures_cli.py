@@ -44,6 +44,7 @@ def test_synth_info_line_and_json(run_cli, synth_file):
     assert 0 < info["still_share"] < 1 and info["source"] == "synthetic"
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png(run_cli, synth_file, tmp_path):
     out = tmp_path / "plot.png"
     result = run_cli("gestures", "plot", str(synth_file), "--out", str(out))
