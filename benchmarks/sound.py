@@ -111,6 +111,9 @@ def table(result: dict) -> str:
     out = [line.format("measure", "setting", "result", "target"),
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line.format(*row) for row in rows]
+    out.append(f"\n{result['cpus']} CPUs, load average {result['load_before']:.1f} before / "
+               f"{result['load_after']:.1f} after the run (wall times grow with other jobs; "
+               "CPU time does not)")
     return "\n".join(out)
 
 
@@ -122,9 +125,11 @@ def main(argv=None) -> int:
                         help="corpus threads (default: available CPUs, at most 4)")
     parser.add_argument("--repeats", type=int, default=3, help="best of N corpus builds")
     args = parser.parse_args(argv)
-    result = {"cpus": os.cpu_count(),
+    load_before = os.getloadavg()[0]
+    result = {"cpus": os.cpu_count(), "load_before": load_before,
               "corpus": corpus(args.n, 1.0, 22050, args.workers, args.repeats),
-              "realtime": realtime(), "engines": engines()}
+              "realtime": realtime(), "engines": engines(),
+              "load_after": os.getloadavg()[0]}
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
 
