@@ -213,6 +213,8 @@ class PyoVoice:
         server.setVerbosity(1)
         server.boot()
         if not server.getIsBooted():
+            with contextlib.suppress(Exception):  # free pyo's one server slot for a retry
+                server.shutdown()
             raise AudioDeviceError(f"pyo's {self.backend} server did not boot",
                                    "check the audio device, or use another backend")
         self.server = server
