@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -295,3 +296,83 @@ def test_no_audio_device_is_one_line_exit_2(model, run_cli, tmp_path):
                          "--audio", audio, "--no-osc", timeout=60)
         assert result.code == 2, (audio, result.err)
         assert len(result.err.strip().splitlines()) == 1 and "audio" in result.err, result.err
+
+
+def _free_display() -> int:
+    for number in range(90, 190):
+        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and \
+                not os.path.exists(f"/tmp/.X{number}-lock"):
+            return number
+    raise AssertionError("no free X display number")
+
+
+@pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
+                    reason="Xvfb and xdotool are not installed")
+def test_real_window_under_xvfb_mouse_and_keys(model, tmp_path):
+    """End to end on a real X server: xdotool moves the mouse in the perform window and
+    presses Space (mute: OSC amplitude 0) and Esc (quit, with the summary)."""
+    import subprocess
+    import sys
+
+    path, _, _ = model
+    display = f":{_free_display()}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    receiver.bind(("127.0.0.1", 0))
+    packets, stop = [], threading.Event()
+    collector = threading.Thread(target=_collect, args=(receiver, packets, stop))
+    collector.start()
+    env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11")
+    proc = None
+    try:
+        xdo = lambda *a: subprocess.run(["xdotool", *a], env=env, capture_output=True,
+                                        text=True, timeout=10)
+        deadline = time.monotonic() + 10
+        while xdo("getmouselocation").returncode != 0:
+            assert time.monotonic() < deadline, "Xvfb did not start"
+            time.sleep(0.05)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "instrument", "perform", "--model", path, "--audio", "none",
+             "--osc", f"127.0.0.1:{receiver.getsockname()[1]}", "--seconds", "30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        window = ""
+        while not window:
+            assert time.monotonic() < deadline + 20 and proc.poll() is None, proc.stderr.read()
+            # by pid: this xdotool does not match SDL's UTF-8 window title by --name
+            window = xdo("search", "--pid", str(proc.pid)).stdout.split()
+            time.sleep(0.1)
+        wid = window[0]
+        xdo("windowfocus", "--sync", wid)
+        for i in range(40):
+            xdo("mousemove", "--window", wid, str(100 + 12 * i), str(200 + 5 * (i % 7)))
+        time.sleep(0.3)
+        moving = len(packets)
+        xdo("key", "--window", wid, "space")
+        time.sleep(0.3)
+        for i in range(10):
+            xdo("mousemove", "--window", wid, str(600 - 20 * i), "300")
+        time.sleep(0.3)
+        xdo("key", "--window", wid, "Escape")
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        stop.set()
+        collector.join()
+        receiver.close()
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    assert proc.returncode == 0, err
+    assert moving > 0 and "Performance:" in out and " in 30.0 s" not in out   # Esc, not timeout
+    outputs = [OscMessage(p).params for p in packets if p.startswith(b"/wek/outputs\0")]
+    amp = list(perform_table_names()).index("amplitude")
+    assert outputs[0][amp] > 0.0 or any(o[amp] > 0 for o in outputs[:10])
+    assert outputs[-1][amp] == 0.0                                  # muted by Space
+
+
+def perform_table_names():
+    from instrument.params import PARAM_TABLE
+
+    return PARAM_TABLE.names
