@@ -53,7 +53,8 @@ _JUMP_S = 1e-9
 # Rejected coordinates: beyond this many window sizes from the origin.
 ABSURD_FACTOR = 100.0
 # Columns of the per-sample segment table: move start, move length, previous position
-# (x, y, z) and displacement (dx, dy, dz); z counts jumps, so dz > 0 marks a jump.
+# (x, up, z) and displacement (dx, dup, dz). "up" is -y, so steps come out with y up and
+# need no negation; z counts jumps, so dz > 0 marks a step across a jump.
 _MS, _ML, _P, _D = 0, 1, slice(2, 5), slice(5, 8)
 _SEG_COLS = 8
 
@@ -103,6 +104,7 @@ class _Scratch:
         self.rows = np.empty((m, steps + 1, _SEG_COLS))
         self.pos = np.empty((m, steps + 1, 3))
         self.d = np.empty((m, steps, 3))
+        self.dsq = np.empty((m, steps, 3))
         self.r = np.empty((m, steps))
         self.tmp = np.empty((m, steps))
         self.still = np.empty((m, steps), dtype=bool)
@@ -112,14 +114,15 @@ class _Scratch:
         self.p, self.dp = self.rows[..., _P], self.rows[..., _D]
         self.frac3 = self.frac[..., None]
         self.pos_new, self.pos_old = self.pos[:, 1:], self.pos[:, :-1]
-        self.dx, self.dy, self.dz = self.d[..., 0], self.d[..., 1], self.d[..., 2]
+        self.dx, self.dup, self.dz = self.d[..., 0], self.d[..., 1], self.d[..., 2]
+        self.dx2, self.dup2 = self.dsq[..., 0], self.dsq[..., 1]
         self.still3 = self.still[..., None]
 
 
 def _segment_row(row: np.ndarray, t: float, x: float, y: float, prev, geom: _Geometry) -> None:
     """Fill the segment row of a sample arriving after ``prev`` = (t, x, y, z) or None."""
     if prev is None:
-        row[:] = (t - 1.0, 1.0, x, y, 0.0, 0.0, 0.0, 0.0)
+        row[:] = (t - 1.0, 1.0, x, -y, 0.0, 0.0, 0.0, 0.0)
         return
     tp, xp, yp, zp = prev
     dx, dy = x - xp, y - yp
@@ -127,7 +130,7 @@ def _segment_row(row: np.ndarray, t: float, x: float, y: float, prev, geom: _Geo
         start, dz = t - _JUMP_S, 1.0
     else:
         start, dz = max(tp, t - geom.rest), 0.0
-    row[:] = (start, t - start, xp, yp, zp, dx, dy, dz)
+    row[:] = (start, t - start, xp, -yp, zp, dx, yp - y, dz)
 
 
 def _segments(t: np.ndarray, x: np.ndarray, y: np.ndarray, geom: _Geometry) -> np.ndarray:
@@ -136,24 +139,24 @@ def _segments(t: np.ndarray, x: np.ndarray, y: np.ndarray, geom: _Geometry) -> n
     seg = np.empty((n, _SEG_COLS))
     if n == 0:
         return seg
-    seg[0] = (t[0] - 1.0, 1.0, x[0], y[0], 0.0, 0.0, 0.0, 0.0)
+    seg[0] = (t[0] - 1.0, 1.0, x[0], -y[0], 0.0, 0.0, 0.0, 0.0)
     dx, dy = x[1:] - x[:-1], y[1:] - y[:-1]
     jump = dx * dx + dy * dy > geom.jump_px2
     start = np.where(jump, t[1:] - _JUMP_S, np.maximum(t[:-1], t[1:] - geom.rest))
     z = np.concatenate([[0.0], np.cumsum(jump.astype(np.float64))])
     seg[1:, _MS] = start
     seg[1:, _ML] = t[1:] - start
-    seg[1:, 2], seg[1:, 3], seg[1:, 4] = x[:-1], y[:-1], z[:-1]
-    seg[1:, 5], seg[1:, 6], seg[1:, 7] = dx, dy, jump
+    seg[1:, 2], seg[1:, 3], seg[1:, 4] = x[:-1], -y[:-1], z[:-1]
+    seg[1:, 5], seg[1:, 6], seg[1:, 7] = dx, y[:-1] - y[1:], jump
     return seg
 
 
-def _positions(t, seg, last_t, last_i, s: _Scratch) -> np.ndarray:
-    """Positions (x, y, z) at the query times already in ``s.tq`` -> ``s.pos``.
+def _positions(t, seg, last_i, s: _Scratch) -> np.ndarray:
+    """Positions (x, up = -y, z) at the query times already in ``s.tq`` -> ``s.pos``.
 
-    ``last_t``/``last_i`` [m]: time and index of the last sample known at each window end.
+    ``last_i`` [m]: index of the last sample known at each window end. Later times hold
+    that sample's position: their segment index is capped at it and frac at 1.
     """
-    np.minimum(s.tq, last_t[:, None], out=s.tq)
     idx = np.searchsorted(t, s.tq, side="right")
     np.minimum(idx, last_i[:, None], out=idx)
     np.take(seg, idx, axis=0, out=s.rows)
@@ -169,9 +172,8 @@ def _positions(t, seg, last_t, last_i, s: _Scratch) -> np.ndarray:
 def _step_features(s: _Scratch, geom: _Geometry, out3: np.ndarray) -> None:
     """Steps between consecutive positions in ``s.pos`` -> features ``out3`` [m, steps, k]."""
     np.subtract(s.pos_new, s.pos_old, out=s.d)
-    np.multiply(s.dx, s.dx, out=s.r)
-    np.multiply(s.dy, s.dy, out=s.tmp)
-    np.add(s.r, s.tmp, out=s.r)
+    np.multiply(s.d, s.d, out=s.dsq)
+    np.add(s.dx2, s.dup2, out=s.r)
     np.sqrt(s.r, out=s.r)
     np.less(s.r, geom.still_px, out=s.still)
     np.greater(s.dz, 0.0, out=s.jump)
@@ -179,22 +181,21 @@ def _step_features(s: _Scratch, geom: _Geometry, out3: np.ndarray) -> None:
     if geom.per_step == 3:
         np.divide(s.r, geom.diagonal, out=out3[..., 2])
         np.copyto(s.r, 1.0, where=s.still)          # no 0/0 on still steps
-        np.divide(s.dy, s.r, out=s.tmp)
-        np.negative(s.tmp, out=out3[..., 0])        # sin θ, y up
+        np.divide(s.dup, s.r, out=out3[..., 0])     # sin θ
         np.divide(s.dx, s.r, out=out3[..., 1])      # cos θ
     else:
         np.divide(s.r, geom.diagonal, out=out3[..., 1])
-        np.subtract(0.0, s.dy, out=s.tmp)           # +0.0 for dy == 0: θ = +π, not -π
-        np.arctan2(s.tmp, s.dx, out=s.tmp)
+        # dup of an unchanged y is +0.0 (a - a), so leftwards is θ = +π, not -π.
+        np.arctan2(s.dup, s.dx, out=s.tmp)
         np.copyto(out3[..., 0], s.tmp, casting="same_kind")
     np.copyto(out3, 0.0, where=s.still3)
 
 
-def _window_batch(t, seg, ends, last_t, last_i, geom: _Geometry, s: _Scratch,
+def _window_batch(t, seg, ends, last_i, geom: _Geometry, s: _Scratch,
                   out: np.ndarray) -> None:
     """``s.m`` windows ending at ``ends`` -> ``out`` [m, dim]: the one window function."""
     np.subtract(ends[:, None], geom.offsets, out=s.tq)
-    _positions(t, seg, last_t, last_i, s)
+    _positions(t, seg, last_i, s)
     _step_features(s, geom, out.reshape(s.m, geom.steps, geom.per_step))
 
 
@@ -202,8 +203,8 @@ def _windows(t, seg, ends, last_i, geom: _Geometry, out: np.ndarray, chunk: int 
     """Windows ending at ``ends`` (knowing samples up to ``last_i``) -> ``out``, in chunks."""
     for a in range(0, len(ends), chunk):
         b = min(a + chunk, len(ends))
-        _window_batch(t, seg, ends[a:b], t[last_i[a:b]], last_i[a:b], geom,
-                      _Scratch(b - a, geom.steps), out[a:b])
+        _window_batch(t, seg, ends[a:b], last_i[a:b], geom, _Scratch(b - a, geom.steps),
+                      out[a:b])
 
 
 # --- accepted samples and control frames ----------------------------------------------
@@ -293,7 +294,6 @@ class GestureTracker:
         self._scratch = _Scratch(1, cfg.window_steps)
         self._out = np.zeros((1, self._geom.dim), dtype=np.float32)
         self._ends = np.zeros(1)
-        self._last_t = np.zeros(1)
         self._last_i = np.zeros(1, dtype=np.intp)
         self.reset()
 
@@ -371,10 +371,9 @@ class GestureTracker:
         m = min(self._n, self._cap)
         start = (self._n - m) % self._cap
         self._ends[0] = t
-        self._last_t[0] = t_last
         self._last_i[0] = m - 1
         _window_batch(self._t[start:start + m], self._seg[start:start + m], self._ends,
-                      self._last_t, self._last_i, self._geom, self._scratch, out)
+                      self._last_i, self._geom, self._scratch, out)
         return out[0]
 
     def next_still_time(self) -> float | None:
@@ -475,8 +474,8 @@ def resample(rec, cfg: GestureConfig) -> Resampled:
     times = times[times <= t[-1]]
     s = _Scratch(1, len(times) - 1)
     s.tq[0] = times
-    pos = _positions(t, seg, np.array([t[-1]]), np.array([len(t) - 1]), s)[0]
-    return Resampled(times, pos[:, 0].copy(), pos[:, 1].copy(), pos[:, 2].copy())
+    pos = _positions(t, seg, np.array([len(t) - 1]), s)[0]
+    return Resampled(times, pos[:, 0].copy(), -pos[:, 1], pos[:, 2].copy())
 
 
 def polar_steps(x, y, width: float, height: float, still_rho: float = 1e-4,
