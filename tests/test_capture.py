@@ -149,7 +149,7 @@ def test_record_follows_the_pointer_and_stops_on_esc(xvfb_env, tmp_path):
 
 
 @pytest.mark.slow
-def test_record_stops_after_seconds_and_on_ctrl_c(xvfb_env, tmp_path):
+def test_record_stops_after_seconds_on_ctrl_c_and_sigterm(xvfb_env, tmp_path):
     out = tmp_path / "timed.jsonl"
     start = time.monotonic()
     proc = start_record(xvfb_env, out, "--seconds", "1.0", "--quiet")
@@ -158,23 +158,24 @@ def test_record_stops_after_seconds_and_on_ctrl_c(xvfb_env, tmp_path):
     assert time.monotonic() - start < 60
     assert read_recording(out).header["width"] == 400
 
-    out = tmp_path / "ctrl_c.jsonl"
-    proc = start_record(xvfb_env, out)
-    try:
-        wid = find_window(xvfb_env, proc.pid)
-        wait_until_recording(xvfb_env, wid, out)
-        xdotool(xvfb_env, "mousemove", "--window", wid, "30", "40", "sleep", "0.05",
-                "mousemove", "--window", wid, "35", "45")
-        wait_for_point(out, (35, 45))
-        proc.send_signal(signal.SIGINT)
-        code, stdout, stderr = finish(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert code == 0 and "stopped: Ctrl-C" in stdout, stderr
-    rec = read_recording(out)
-    assert (30.0, 40.0) in zip(rec.x.tolist(), rec.y.tolist()) and not rec.truncated
+    for sig, why in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "terminated")):
+        out = tmp_path / f"{why}.jsonl"
+        proc = start_record(xvfb_env, out)
+        try:
+            wid = find_window(xvfb_env, proc.pid)
+            wait_until_recording(xvfb_env, wid, out)
+            xdotool(xvfb_env, "mousemove", "--window", wid, "30", "40", "sleep", "0.05",
+                    "mousemove", "--window", wid, "35", "45")
+            wait_for_point(out, (35, 45))
+            proc.send_signal(sig)
+            code, stdout, stderr = finish(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert code == 0 and f"stopped: {why}" in stdout, stderr
+        rec = read_recording(out)
+        assert (30.0, 40.0) in zip(rec.x.tolist(), rec.y.tolist()) and not rec.truncated
 
 
 @pytest.mark.slow
