@@ -182,11 +182,12 @@ class ControlLoop:
             return self.tracker.next_still_time()
 
     def _frame(self, t: float) -> None:
-        # Called with the lock held: window -> runtime -> every sink.
+        # Called with the lock held: window -> runtime -> every sink. The window is taken
+        # even while held: it advances the tracker's still-frame schedule.
+        window = self.tracker.window_at(t)
         if self.held:
             sound = self.sound
         else:
-            window = self.tracker.window_at(t)
             sound, params = self.runtime.frame(window)
             self.sound = sound
             np.copyto(self._physical, params)

@@ -376,3 +376,24 @@ def perform_table_names():
     from instrument.params import PARAM_TABLE
 
     return PARAM_TABLE.names
+
+
+def test_still_clock_keeps_the_gesture_rate_also_while_held(model):
+    """Live still frames come at rate_hz while the pointer rests, held or not."""
+    _, config, arrays = model
+    rec = make_recording(1.0)
+    loop = make_loop(config, arrays, rec)
+    rate = loop.tracker.cfg.rate_hz
+    t0 = time.perf_counter()
+    clock = perform.StillClock(loop, t0, 1.0 / rate).start()
+    try:
+        loop.sample(time.perf_counter() - t0, 100.0, 100.0, time.perf_counter())
+        loop.sample(time.perf_counter() - t0 + 1e-3, 120.0, 110.0, time.perf_counter())
+        loop.set_held(True)
+        time.sleep(0.5)
+    finally:
+        clock.stop()
+    expected = 0.5 * rate
+    assert 0.5 * expected <= loop.still_frames + loop.dropped_still <= 1.2 * expected, \
+        (loop.still_frames, loop.dropped_still)
+    assert loop.still_lateness.count == loop.still_frames
