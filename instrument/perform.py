@@ -283,20 +283,25 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
         if realtime:
             delay = due - time.perf_counter()
             if delay > 0:
-                time.sleep(delay)
+                if stop is not None:
+                    stop.wait(delay)            # Esc / Ctrl-C end a long pause at once
+                else:
+                    time.sleep(delay)
         return due
 
     for t, x, y in zip(ts, xs, ys):
         if stop is not None and stop.is_set():
             return
         if math.isfinite(t):
-            while True:
+            while stop is None or not stop.is_set():
                 due = loop.next_still_time()
                 if due is None or not due < t:
                     break
                 wall = wait_until(due)
                 loop.still(due, wall if realtime else None)
             wait_until(t)
+            if stop is not None and stop.is_set():
+                return
         loop.sample(t, x, y, time.perf_counter())
 
 
@@ -447,7 +452,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     voices, osc_out, osc_in, clock, view = [], None, None, None, None
     stop = threading.Event()
     t_start = time.perf_counter()
-    loop = None
+    loop = replay_thread = None
     try:
         voices = open_voices(opts, runtime.table)
         if not opts.no_osc:
@@ -470,7 +475,6 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                      f"({'pixels' if opts.osc_in_pixels else 'x, y in 0..1'}).")
         if rec is None:
             clock = StillClock(loop, t0, 1.0 / gesture_cfg.rate_hz).start()
-        replay_thread = None
         if rec is not None:
             replay_thread = threading.Thread(
                 target=lambda: (replay_recording(loop, rec, realtime=not opts.fast, stop=stop),
@@ -484,13 +488,12 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             while not stop.wait(0.05):
                 if deadline is not None and time.perf_counter() >= deadline:
                     break
-        stop.set()
-        if replay_thread is not None:
-            replay_thread.join()
     except KeyboardInterrupt:
-        stop.set()
+        pass
     finally:
         stop.set()
+        if replay_thread is not None:
+            replay_thread.join(timeout=5.0)
         if clock is not None:
             clock.stop()
         if osc_in is not None:
@@ -508,8 +511,6 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             block = opts.buffer / opts.rate if voices else None
             print_fn(latency_table(loop, block))
     return 0
-
-
 
 
 # --- the live view ------------------------------------------------------------------------
