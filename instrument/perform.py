@@ -371,6 +371,7 @@ class PerformOptions:
     headless: bool = False
     latency_report: bool = False
     seconds: float | None = None
+    controls: str | None = None          # write the control stream CSV played (render's format)
     fps: float = 60.0
 
 
@@ -416,6 +417,28 @@ def open_voices(opts: PerformOptions, table) -> list:
     return [voice]
 
 
+class ControlsWriter:
+    """Writes every frame played to a control stream CSV, in render's exact format."""
+
+    def __init__(self, path: str, names):
+        from instrument.errors import DataFileError
+        from instrument.render import format_row
+
+        self._format = format_row
+        try:
+            self._file = open(path, "w", encoding="utf-8", newline="\n")
+        except OSError as err:
+            raise DataFileError(f"cannot write control stream {path}: {err.strerror or err}",
+                                "check that the directory exists and is writable") from None
+        self._file.write(",".join(["t", "sound", *names]) + "\n")
+
+    def write_frame(self, t: float, sound: int, params) -> None:
+        self._file.write(self._format(t, sound, params) + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def run_session(opts: PerformOptions, print_fn=print) -> int:
     """Run a performance until Esc, the end of the replay, --seconds, or Ctrl-C.
 
@@ -444,7 +467,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                            "record a gesture first (instrument record)")
     bundle = load_bundle(opts.model)
     runtime = Runtime(bundle)
-    gesture_cfg = gesture_config_of(bundle)
+    gesture_cfg = getattr(runtime, "gesture_config", None) or gesture_config_of(bundle)
 
     # A pointer sample waits for the GIL at most this long while another thread (still clock,
     # screen) runs Python: 0.5 ms instead of CPython's 5 ms default.
@@ -452,8 +475,9 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     voices, osc_out, osc_in, clock, view = [], None, None, None, None
     stop = threading.Event()
     t_start = time.perf_counter()
-    loop = replay_thread = None
+    loop = replay_thread = controls = None
     try:
+        controls = ControlsWriter(opts.controls, runtime.param_names) if opts.controls else None
         voices = open_voices(opts, runtime.table)
         if not opts.no_osc:
             osc_out = OscOut(opts.osc or [DEFAULT_OUT], runtime.table)
@@ -463,7 +487,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
         else:
             view = LiveView(runtime, rec, fps=opts.fps)
             width, height = (rec.width, rec.height) if rec is not None else view.size
-        loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out, voices)
+        loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out, voices,
+                           on_frame=controls.write_frame if controls is not None else None)
         # one clock for every source: the window's, when there is one
         t0 = time.perf_counter() - (view.window.now() if view is not None else 0.0)
         if osc_in_port is not None:
@@ -504,6 +529,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             view.close()
         if osc_out is not None:
             osc_out.close()
+        if controls is not None:
+            controls.close()
     elapsed = time.perf_counter() - t_start
     if loop is not None:
         print_fn(summary(loop, osc_out, osc_in, elapsed))
