@@ -119,11 +119,19 @@ def _collect(sock: socket.socket, out: list, stop: threading.Event):
             continue
 
 
-def test_cli_replay_sends_the_offline_stream_over_osc(model, run_cli, tmp_path):
+def test_cli_replay_sends_exactly_what_render_writes(model, run_cli, tmp_path):
+    """Realtime == offline: `perform --replay` (real pace, OSC out) sends the rows of
+    `instrument render --controls` for the same file, and writes the same CSV bytes."""
+    from instrument.params import PARAM_TABLE
+    from instrument.render import read_controls_csv
+
     path, config, arrays = model
     rec = make_recording(2.0, seed=4)
     rec_path = str(tmp_path / "g.jsonl")
     write_recording(rec_path, rec)
+    rendered = run_cli("render", "--model", path, "--gestures", rec_path, "--out",
+                       str(tmp_path / "r.wav"), "--controls", str(tmp_path / "render.csv"))
+    assert rendered.code == 0, rendered.err
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     receiver.bind(("127.0.0.1", 0))
@@ -133,7 +141,8 @@ def test_cli_replay_sends_the_offline_stream_over_osc(model, run_cli, tmp_path):
     try:
         result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
                          "--audio", "none", "--osc", f"127.0.0.1:{receiver.getsockname()[1]}",
-                         "--latency-report", timeout=60)
+                         "--controls", str(tmp_path / "perform.csv"), "--latency-report",
+                         timeout=60)
         time.sleep(0.2)
     finally:
         stop.set()
@@ -141,13 +150,18 @@ def test_cli_replay_sends_the_offline_stream_over_osc(model, run_cli, tmp_path):
         receiver.close()
     assert result.code == 0, result.err
     assert "Performance:" in result.out and "p99" in result.out
+    with open(tmp_path / "render.csv", "rb") as a, open(tmp_path / "perform.csv", "rb") as b:
+        assert a.read() == b.read()
+    names, times, want_sounds, want_params = read_controls_csv(tmp_path / "render.csv")
+    assert names == list(PARAM_TABLE.names) and len(times) > len(rec.t)   # still frames too
     messages = [OscMessage(p) for p in packets]
     params = [m.params for m in messages if m.address == "/instrument/params"]
     sounds = [m.params[0] for m in messages if m.address == "/instrument/sound"]
-    times, want_sounds, want_params = offline_stream(config, arrays, rec)
-    assert len(params) == len(times)
+    outputs = [m.params for m in messages if m.address == "/wek/outputs"]
+    assert len(params) == len(sounds) == len(outputs) == len(times)
     np.testing.assert_array_equal(sounds, want_sounds)
-    np.testing.assert_array_equal(np.array(params, dtype=np.float32), want_params)
+    np.testing.assert_array_equal(np.array(params, np.float32), want_params.astype(np.float32))
+    np.testing.assert_allclose(outputs, PARAM_TABLE.to_unit(want_params), atol=1e-6)
 
 
 def test_missing_osc_receiver_is_counted_not_fatal(model, run_cli, tmp_path):
@@ -397,3 +411,21 @@ def test_still_clock_keeps_the_gesture_rate_also_while_held(model):
     assert 0.5 * expected <= loop.still_frames + loop.dropped_still <= 1.2 * expected, \
         (loop.still_frames, loop.dropped_still)
     assert loop.still_lateness.count == loop.still_frames
+
+
+def test_perform_never_imports_torch(model, tmp_path):
+    """The live path runs on the numpy runtime only."""
+    import subprocess
+    import sys
+
+    path, _, _ = model
+    rec_path = str(tmp_path / "g.jsonl")
+    write_recording(rec_path, make_recording(0.5, seed=7))
+    code = ("import sys\nfrom instrument.cli import main\n"
+            f"code = main(['perform', '--model', {path!r}, '--replay', {rec_path!r}, "
+            "'--headless', '--audio', 'none', '--no-osc', '--fast'])\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', code)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("NO-TORCH 0"), proc.stdout
