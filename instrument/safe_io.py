@@ -1,0 +1,183 @@
+"""Safe, atomic saving and loading of model files: safetensors arrays and JSON. No pickle, no torch.
+
+Model files come from outside (a user's disk, a download, a colleague), so reading one must
+never run code from it. Arrays are stored as safetensors (a JSON header plus raw little-endian
+buffers) through ``safetensors.numpy``; configs as plain JSON. Both are written to a temporary
+file in the same directory and moved into place with :func:`os.replace`, so a crash never
+leaves a half-written file under the real name. Every problem on reading becomes one
+:class:`~instrument.errors.ModelFileError` line naming the file, what is wrong and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, Callable
+
+import numpy as np
+
+from instrument.errors import ModelFileError
+
+# Dtypes a model file may hold; anything else (object arrays, structured dtypes) is refused.
+_ALLOWED_KINDS = "biuf"
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of the file at ``path`` (read in chunks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: str | os.PathLike, write: Callable[[Any], None], binary: bool) -> None:
+    """Write via ``write(handle)`` into a temp file next to ``path``, fsync, then os.replace."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # Never leave a stray temp file behind, whatever went wrong.
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> str:
+    """Atomically write named numpy arrays as a safetensors file.
+
+    Args:
+        path: Destination file (conventionally ``*.safetensors``); parent dirs are created.
+        arrays: Name -> numeric numpy array (bool/int/uint/float). Arrays are stored C-contiguous.
+
+    Returns:
+        The hex sha256 of the written file, to be recorded in the model's JSON config so that
+        :func:`load_arrays` can detect tampering.
+
+    Raises:
+        TypeError: A name is not a str or an array has a non-numeric dtype (a programming error).
+    """
+    from safetensors.numpy import save
+
+    clean: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        if not isinstance(name, str):
+            raise TypeError(f"array names must be str, got {name!r}")
+        array = np.ascontiguousarray(value)
+        if array.dtype.kind not in _ALLOWED_KINDS:
+            raise TypeError(f"array {name!r} has dtype {array.dtype}, which a model file cannot hold")
+        clean[name] = array
+    data = save(clean)
+    _write_atomic(path, lambda handle: handle.write(data), binary=True)
+    return sha256_bytes(data)
+
+
+def load_arrays(path: str | os.PathLike, expected_sha256: str | None = None,
+                what: str = "weights file") -> dict[str, np.ndarray]:
+    """Read a safetensors file written by :func:`save_arrays` (never executes anything from it).
+
+    Args:
+        path: The file.
+        expected_sha256: When given, the file's sha256 must match (detects tampering and
+            files swapped between models).
+        what: How the message names the file (e.g. "SAE weights").
+
+    Returns:
+        Name -> writable numpy array (a copy owned by the caller).
+
+    Raises:
+        ModelFileError: The file is missing, unreadable, truncated, corrupted or its hash
+            does not match.
+    """
+    from safetensors.numpy import load
+
+    path = os.fspath(path)
+    data = _read_bytes(path, what)
+    if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
+        raise ModelFileError(
+            f"{what} {path} does not match the sha256 recorded in its config (tampered with, "
+            f"truncated or swapped with another model's file)",
+            "save the model again or restore both files from the same save")
+    try:
+        loaded = load(data)
+    except Exception as err:  # any parse failure of untrusted bytes means a corrupt file
+        raise ModelFileError(f"{what} {path} is truncated or corrupted ({_first_line(err)})",
+                             "save the model again or restore the file from a backup") from None
+    return {name: np.array(value, copy=True) for name, value in loaded.items()}
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Atomically write ``obj`` as indented UTF-8 JSON (NaN/inf refused: they are not JSON).
+
+    Raises:
+        ValueError: ``obj`` holds NaN/inf; TypeError: it holds a non-JSON type.
+    """
+    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
+    _write_atomic(path, lambda handle: handle.write(text), binary=False)
+
+
+def read_json(path: str | os.PathLike, what: str = "model config") -> Any:
+    """Read a JSON file, with one clear error line for every way it can be bad.
+
+    Args:
+        path: The file.
+        what: How the message names the file (e.g. "model config", "bundle manifest").
+
+    Raises:
+        ModelFileError: Missing, unreadable, not UTF-8, or not valid JSON (with line/column).
+    """
+    path = os.fspath(path)
+    data = _read_bytes(path, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{what} {path} is not UTF-8 text (corrupted or not a config file)",
+                             "save the model again or restore the file from a backup") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        raise ModelFileError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno} "
+                             f"column {err.colno} (truncated or edited by hand?)",
+                             "save the model again or restore the file from a backup") from None
+    except ValueError as err:
+        raise ModelFileError(f"{what} {path}: {err}",
+                             "save the model again or restore the file from a backup") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not allowed in a model file")
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    if not os.path.exists(path):
+        raise ModelFileError(f"{what} {path} does not exist",
+                             "check the path, or save/train the model first")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{what} {path} is a directory, not a file", "give the file's path")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise ModelFileError(f"{what} {path} cannot be read ({err.strerror})",
+                             "check the file's permissions") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
