@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import select
 import shutil
 import signal
 import subprocess
@@ -18,29 +20,56 @@ from instrument.recording import read_recording
 HAVE_X = shutil.which("Xvfb") and shutil.which("xdotool")
 
 
-@pytest.fixture(scope="module")
-def xvfb_env():
-    """Start Xvfb on a free display number (it picks one, -displayfd) and yield an env."""
-    if not HAVE_X:
-        pytest.skip("Xvfb and xdotool are not installed (CI installs them)")
+def start_xvfb(number: int):
+    """Xvfb on display ``number``; returns the process once it accepts clients, or None
+    if that display is taken (Xvfb then exits without touching the other server)."""
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+    # -noreset: by default the server resets whenever its last client leaves, and a client
+    # connecting during that reset is refused (SDL then says "x11 not available").
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-displayfd", str(write_fd), "-screen", "0",
+                             "1024x768x24", "-nolisten", "tcp", "-noreset"], pass_fds=(write_fd,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
-    try:
-        number = b""
-        deadline = time.monotonic() + 10
-        while not number.endswith(b"\n") and time.monotonic() < deadline:
+    ready = b""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if select.select([read_fd], [], [], 0.5)[0]:
             chunk = os.read(read_fd, 16)
-            if not chunk:
+            ready += chunk
+            if not chunk or ready.endswith(b"\n"):
                 break
-            number += chunk
-        os.close(read_fd)
-        if not number.strip():
-            pytest.fail("Xvfb did not report a display number")
+    os.close(read_fd)
+    if ready.strip() == str(number).encode():
+        return proc
+    proc.kill()
+    proc.wait()
+    return None
+
+
+@pytest.fixture(scope="module")
+def xvfb_env():
+    """Start our own Xvfb on a free display number and yield an env that uses it.
+
+    The number is explicit and random: Xvfb's own pick (-displayfd alone) races with other
+    Xvfbs started at the same moment (several test runs on one machine) and can take over
+    another server's socket.
+    """
+    if not HAVE_X:
+        pytest.skip("Xvfb and xdotool are not installed (CI installs them)")
+    rng = random.Random()
+    proc = number = None
+    for _ in range(20):
+        number = rng.randrange(100, 30000)
+        if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(f"/tmp/.X{number}-lock"):
+            continue
+        proc = start_xvfb(number)
+        if proc is not None:
+            break
+    if proc is None:
+        pytest.fail("could not start Xvfb on a free display")
+    try:
         env = dict(os.environ)
-        env.update(DISPLAY=f":{int(number)}", SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy")
+        env.update(DISPLAY=f":{number}", SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy")
         env.pop("WAYLAND_DISPLAY", None)
         yield env
     finally:
@@ -56,18 +85,34 @@ def start_record(env, out, *extra):
     return subprocess.Popen([sys.executable, "-m", "instrument", "record", "--out", str(out),
                              "--width", "400", "--height", "300", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
 
 
-def find_window(env, pid, timeout=15.0) -> str:
+def _default_sigint():
+    # A test run started in the background inherits SIGINT ignored; a user's terminal
+    # Ctrl-C is what we test, so the recorder gets the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def find_window(env, proc, timeout=30.0) -> str:
+    pid = proc.pid
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"instrument record exited ({proc.returncode}): {proc.stderr.read()}")
         found = subprocess.run(["xdotool", "search", "--pid", str(pid)], env=env,
                                capture_output=True, text=True).stdout.split()
-        if found:
-            return found[0]
+        # By title too: SDL opens and closes a helper window of the same process first.
+        # (xdotool's --name does not see SDL's UTF-8 title; getwindowname does.)
+        for wid in found:
+            name = subprocess.run(["xdotool", "getwindowname", wid], env=env,
+                                  capture_output=True, text=True).stdout
+            if "instrument record" in name:
+                return wid
         time.sleep(0.05)
-    pytest.fail("the record window did not appear")
+    names = subprocess.run(["xdotool", "search", "--name", "."], env=env, capture_output=True,
+                           text=True).stdout.split()
+    pytest.fail(f"the record window did not appear (windows {names}, pid {pid})")
 
 
 def wait_until_recording(env, wid, out, timeout=30.0) -> None:
@@ -114,7 +159,7 @@ def test_record_follows_the_pointer_and_stops_on_esc(xvfb_env, tmp_path):
     out = tmp_path / "xvfb.jsonl"
     proc = start_record(xvfb_env, out, "--seconds", "60")
     try:
-        wid = find_window(xvfb_env, proc.pid)
+        wid = find_window(xvfb_env, proc)
         wait_until_recording(xvfb_env, wid, out)
         path = [(50, 50), (120, 50), (190, 60), (190, 130), (120, 200), (60, 140), (55, 90)]
         chain = []
@@ -162,7 +207,7 @@ def test_record_stops_after_seconds_on_ctrl_c_and_sigterm(xvfb_env, tmp_path):
         out = tmp_path / f"{why}.jsonl"
         proc = start_record(xvfb_env, out)
         try:
-            wid = find_window(xvfb_env, proc.pid)
+            wid = find_window(xvfb_env, proc)
             wait_until_recording(xvfb_env, wid, out)
             xdotool(xvfb_env, "mousemove", "--window", wid, "30", "40", "sleep", "0.05",
                     "mousemove", "--window", wid, "35", "45")
@@ -183,7 +228,7 @@ def test_kill_9_of_instrument_record_leaves_a_readable_file(xvfb_env, tmp_path):
     out = tmp_path / "killed.jsonl"
     proc = start_record(xvfb_env, out)
     try:
-        wid = find_window(xvfb_env, proc.pid)
+        wid = find_window(xvfb_env, proc)
         wait_until_recording(xvfb_env, wid, out)
         moves = []
         for i in range(20):

@@ -45,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
     check_display()
     stop = {"why": None}
 
-    def on_term(signum, frame):  # a polite kill: finish the file like Esc does
-        stop["why"] = "terminated"
+    def on_signal(signum, frame):  # finish the file like Esc does
+        stop["why"] = "Ctrl-C" if signum == signal.SIGINT else "terminated"
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_signal)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_signal)
     window = PointerWindow(args.width, args.height,
                            title="instrument record - move the pointer, Esc to stop")
     try:
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             with RecordingWriter(out, window.width, window.height, source="mouse") as writer:
                 stop["why"] = _loop(window, writer, args.seconds, stop)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if not args.quiet:
         print(f"recorded {writer.count} samples in {window.now():.1f} s to {out} "
               f"(stopped: {stop['why']})")
