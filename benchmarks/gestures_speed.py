@@ -18,7 +18,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import numpy as np  # noqa: E402
 
 from instrument.config import GestureConfig  # noqa: E402
-from instrument.gestures import GestureTracker, frames_from_recording, windows_from_recording  # noqa: E402
+from instrument.gestures import (GestureTracker, frames_from_recording,  # noqa: E402
+                                 windows_from_recording)
 from instrument.recording import read_recording  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

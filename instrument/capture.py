@@ -239,7 +239,8 @@ class PointerWindow:
             seg = [(x, y) for t, x, y in points if lo <= t <= hi]
             if len(seg) >= 2:
                 shade = (b + 1) / buckets
-                colour = tuple(int(c * shade + bg * (1 - shade)) for c, bg in zip(_TRAIL, _BACKGROUND))
+                colour = tuple(int(c * shade + bg * (1 - shade))
+                               for c, bg in zip(_TRAIL, _BACKGROUND))
                 pygame.draw.lines(screen, colour, False, seg, 3)
 
     def _map_rect(self, screen):

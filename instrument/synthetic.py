@@ -88,7 +88,8 @@ class _Synth:
 
     def spiral(self, pos):
         turns = self.rng.uniform(1.5, 4.0)
-        r_small, r_big = self.rng.uniform(0.01, 0.04) * self.size, self.rng.uniform(0.12, 0.3) * self.size
+        r_small = self.rng.uniform(0.01, 0.04) * self.size
+        r_big = self.rng.uniform(0.12, 0.3) * self.size
         u = np.linspace(0, 1, 1200)
         r = r_small + (r_big - r_small) * (u if self.rng.random() < 0.5 else 1 - u)
         sense = self.rng.choice([-1.0, 1.0])
@@ -117,7 +118,8 @@ class _Synth:
         for axis in range(2):
             for _ in range(3):
                 f = self.rng.uniform(0.4, 4.0)
-                path[:, axis] += amp / 3 * np.sin(2 * np.pi * f * t + self.rng.uniform(0, 2 * np.pi))
+                phase = self.rng.uniform(0, 2 * np.pi)
+                path[:, axis] += amp / 3 * np.sin(2 * np.pi * f * t + phase)
         return path - path[0], None     # already timed
 
     def fit(self, pos: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -145,7 +147,8 @@ class _Synth:
 def _rotate(points: np.ndarray, angle: float) -> np.ndarray:
     """Rotate (along, across) by a heading ``angle`` (y up) into screen coordinates."""
     c, s = math.cos(angle), math.sin(angle)
-    return np.column_stack([c * points[:, 0] - s * points[:, 1], -(s * points[:, 0] + c * points[:, 1])])
+    along, across = points[:, 0], points[:, 1]
+    return np.column_stack([c * along - s * across, -(s * along + c * across)])
 
 
 def _circle_path(rx, ry, span, heading, rng) -> np.ndarray:

@@ -20,8 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     synth.add_argument("--seconds", type=positive_float, default=420.0,
                        help="length in seconds (420 = the paper's 7 minutes)")
     synth.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (0)")
-    synth.add_argument("--width", type=positive_int, default=1280, help="window width in pixels (1280)")
-    synth.add_argument("--height", type=positive_int, default=800, help="window height in pixels (800)")
+    synth.add_argument("--width", type=positive_int, default=1280,
+                       help="window width in pixels (1280)")
+    synth.add_argument("--height", type=positive_int, default=800,
+                       help="window height in pixels (800)")
     synth.add_argument("--out", required=True, metavar="FILE", help="recording to write (.jsonl)")
     synth.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
