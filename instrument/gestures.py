@@ -411,7 +411,8 @@ def frames_from_recording(rec, cfg: GestureConfig) -> tuple[np.ndarray, np.ndarr
     return times, out
 
 
-def window_end_times(sample_times, cfg: GestureConfig, hop_steps: int | None = None) -> np.ndarray:
+def window_end_times(sample_times, cfg: GestureConfig,
+                     hop_steps: int | None = None) -> np.ndarray:
     """End times of the training windows of accepted sample times: on the rate_hz grid from
     the first sample, every ``hop_steps`` steps, the first one a full window after it."""
     hop = cfg.hop_steps if hop_steps is None else hop_steps
@@ -428,7 +429,8 @@ def window_end_times(sample_times, cfg: GestureConfig, hop_steps: int | None = N
     return ends[ends <= t[-1]]
 
 
-def windows_from_recording(rec, cfg: GestureConfig, hop_steps: int | None = None) -> np.ndarray:
+def windows_from_recording(rec, cfg: GestureConfig,
+                           hop_steps: int | None = None) -> np.ndarray:
     """Training windows of a recording (the same window function as live).
 
     Windows end every ``hop_steps`` control steps (default ``cfg.hop_steps``), the first
