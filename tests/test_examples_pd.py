@@ -51,21 +51,33 @@ def free_udp_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_pd_recorder(port: int, wav_path: str, seconds: float) -> subprocess.Popen:
-    """examples/instrument_record.pd headless: listens on ``port``, records ``seconds``, quits."""
+def start_pd_recorder(port: int, wav_path: str, seconds: float,
+                      control_port: int | None = None) -> subprocess.Popen:
+    """examples/instrument_record.pd headless: listens on ``port``, records ``seconds`` (or
+    until :func:`stop_pd_recorder`), quits."""
+    control = ["-send", f"record_control_port {control_port}"] if control_port else []
     proc = subprocess.Popen(
         [PD, "-nogui", "-nosound", "-nomidi", "-r", "44100", "-stderr",
          "-open", os.path.join(EXAMPLES, "instrument_record.pd"),
          "-send", f"instrument_port {port}", "-send", f"record_open {wav_path}",
-         "-send", f"record_seconds {seconds}"],
+         "-send", f"record_seconds {seconds}", *control],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     end = time.monotonic() + 10
-    while not udp_port_is_bound(port):
+    while not (udp_port_is_bound(port) and (control_port is None
+                                            or udp_port_is_bound(control_port))):
         if proc.poll() is not None or time.monotonic() > end:
             proc.kill()
             raise AssertionError(f"Pd did not start listening: {proc.communicate()[0]}")
         time.sleep(0.02)
     return proc
+
+
+def stop_pd_recorder(control_port: int) -> None:
+    """Ask the recorder to close its WAV and quit now (FUDI "stop;" over UDP)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(b"stop;\n", ("127.0.0.1", control_port))
 
 
 def read_wav(path: str) -> tuple[np.ndarray, int]:
@@ -226,11 +238,18 @@ def test_pd_plays_a_replayed_recording_from_perform(pure_tone_model, run_cli, tm
     rec_path = str(tmp_path / "gesture.jsonl")
     write_recording(rec_path, rec)
 
-    port = free_udp_port()
+    port, control_port = free_udp_port(), free_udp_port()
+    while control_port == port:
+        control_port = free_udp_port()
     wav_path = str(tmp_path / "pd.wav")
-    proc = start_pd_recorder(port, wav_path, seconds=6.0)
-    result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
-                     "--audio", "none", "--osc", f"127.0.0.1:{port}", timeout=60)
+    # At most 60 s; stopped as soon as perform is done (its start-up time varies with load).
+    proc = start_pd_recorder(port, wav_path, seconds=60.0, control_port=control_port)
+    try:
+        result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                         "--audio", "none", "--osc", f"127.0.0.1:{port}", timeout=60)
+        time.sleep(0.3)                          # the last sound, smoothed, then stop
+    finally:
+        stop_pd_recorder(control_port)
     log = proc.communicate(timeout=20)[0]
     assert result.code == 0, result.err
     assert proc.returncode == 0, log
