@@ -76,6 +76,9 @@ def save_bundle(path: str | os.PathLike, config: dict,
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a model is a normal directory
         files = {}
         for stem, named in arrays.items():
             named = {k: np.ascontiguousarray(v) for k, v in named.items()}

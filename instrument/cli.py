@@ -23,6 +23,9 @@ COMMANDS: list[str] = [
     "perform",
     "sounds",
     "synth",
+    "train",
+    "evaluate",
+    "render",
 ]
 
 

@@ -306,11 +306,8 @@ class TrainConfig:
         mapping_activation: Its hidden activation: "tanh", "sigmoid" or "relu".
         mapping_epochs: Its training epochs.
         mapping_lr: Its Adam learning rate.
-        structure_dims: Principal axes matched by the structure pairing.
-        structure_points: Subsample size of the optimal-transport assignment.
-        search_variance: Share of the sound features' variance kept by the closest-sound
-            search space (principal axes of the sound matching features).
-        search_max_dims: Upper bound on that space's dimensions (keeps a frame fast).
+        structure_dims: Principal axes matched by the structure pairing; also the size of
+            the closest-sound search space (the sound features on those axes, whitened).
         hysteresis: The current sound is kept unless the closest one is nearer by more than
             this share of the distance.
         blend_k: Sounds whose parameters are blended (1 = play the closest sound only).
@@ -328,10 +325,7 @@ class TrainConfig:
     mapping_activation: str = "tanh"
     mapping_epochs: int = 40
     mapping_lr: float = 3e-3
-    structure_dims: int = 4
-    structure_points: int = 2000
-    search_variance: float = 0.999
-    search_max_dims: int = 32
+    structure_dims: int = 6
     hysteresis: float = 0.1
     blend_k: int = 1
     still_hold: bool = True
@@ -358,9 +352,6 @@ class TrainConfig:
             ("mapping_epochs", integer(self.mapping_epochs, 1), "an integer >= 1"),
             ("mapping_lr", share(self.mapping_lr, 1e-9, 10.0), "a number in (0, 10)"),
             ("structure_dims", integer(self.structure_dims, 1), "an integer >= 1"),
-            ("structure_points", integer(self.structure_points, 10), "an integer >= 10"),
-            ("search_variance", share(self.search_variance, 0.5, 1.0 + 1e-12), "in [0.5, 1]"),
-            ("search_max_dims", integer(self.search_max_dims, 1), "an integer >= 1"),
             ("hysteresis", share(self.hysteresis, 0.0, 1.0), "a share in [0, 1)"),
             ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
             ("still_hold", isinstance(self.still_hold, bool), "true or false"),

@@ -6,16 +6,18 @@ whatever structure survives comes from the network's smoothness alone. We offer 
 
 - ``random``: the paper's.
 - ``structure`` (default): unsupervised and neighbourhood-keeping. Both feature spaces are
-  reduced to their first ``dims`` principal axes, whitened (unit variance per axis) and the
-  axes signed by skewness so the pairing is deterministic. Gesture windows and bank sounds are
-  then paired by optimal transport (:func:`scipy.optimize.linear_sum_assignment` on squared
-  distances, on a seeded subsample): the assignment moves the gesture cloud onto the sound cloud
-  with the least total displacement, which keeps close gestures close (an optimal map is
-  cyclically monotone, so it does not fold neighbourhoods) and, being one-to-one, spreads the
-  gestures over the whole bank instead of piling them onto a few sounds. Windows outside the
-  subsample take the partner of their nearest subsampled window.
+  reduced to their first ``dims`` principal axes, whitened (unit variance per axis) and each
+  axis signed by its skewness, so the two independent PCAs are oriented the same way every
+  time. Each gesture axis is carried onto the matching sound axis by ranks (quantile matching:
+  the window at the q-th quantile of gesture axis j goes to the q-th quantile of sound axis j),
+  and the window is paired with the bank sound closest to that point. Per-axis ranks are
+  monotone, so close gestures land close (neighbourhoods kept); the quantiles follow the sound
+  bank's own spread, so gestures are spread over the whole bank instead of piled onto a few
+  sounds. We tried optimal transport between the two clouds first (a linear assignment on a
+  subsample): it keeps neighbourhoods less well (trustworthiness 0.87 against 0.93 on the demo
+  recording) and costs a large assignment problem.
 - ``labels``: the user's categories and matching (paper §3.2/§4.1): windows of gesture category
-  g are paired, by the same optimal transport, only with sounds of the sound category matched
+  g are paired, by the same quantile matching, only with sounds of the sound category matched
   to g; unlabelled windows use the structure pairing.
 
 Mapping methods: ``mlp`` (the paper's third network, one hidden layer, trained on the pairs) or
@@ -46,63 +48,70 @@ def pair_random(n_windows: int, n_sounds: int, seed: int = 0) -> np.ndarray:
     return np.concatenate([rng.permutation(n_sounds) for _ in range(reps)])[:n_windows]
 
 
-def whitened_axes(features: np.ndarray, dims: int) -> np.ndarray:
-    """The first ``dims`` principal coordinates, each scaled to unit variance and signed so
-    that its skewness is positive (a deterministic orientation for two independent PCAs)."""
+def principal_axes(features: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean (F,), axes (F, d)) such that ``(x - mean) @ axes`` are the first ``d`` principal
+    coordinates, each scaled to unit variance and signed so that its skewness is positive (a
+    deterministic orientation for two independent PCAs)."""
     x = np.asarray(features, dtype=np.float64)
-    x = x - x.mean(axis=0)
-    _, sing, vt = np.linalg.svd(x, full_matrices=False)
-    dims = min(dims, vt.shape[0])
-    coords = x @ vt[:dims].T
+    mean = x.mean(axis=0)
+    x = x - mean
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    axes = vt[:min(dims, vt.shape[0])].T
+    coords = x @ axes
     std = coords.std(axis=0)
-    coords /= np.where(std > 1e-12, std, 1.0)
-    skew = (coords ** 3).mean(axis=0)
-    coords *= np.where(skew < 0, -1.0, 1.0)
-    return coords
+    axes = axes / np.where(std > 1e-12, std, 1.0)
+    skew = ((x @ axes) ** 3).mean(axis=0)
+    axes = axes * np.where(skew < 0, -1.0, 1.0)
+    return mean, axes
 
 
-def _transport(gesture: np.ndarray, sound: np.ndarray, rng: np.random.Generator,
-               max_points: int) -> np.ndarray:
-    """Optimal-transport partner (a row of ``sound``) for every row of ``gesture``."""
-    from scipy.optimize import linear_sum_assignment
+def whitened_axes(features: np.ndarray, dims: int) -> np.ndarray:
+    """The first ``dims`` whitened, skew-signed principal coordinates (see principal_axes)."""
+    mean, axes = principal_axes(features, dims)
+    return (np.asarray(features, np.float64) - mean) @ axes
+
+
+def quantile_match(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Carry each column of ``source`` onto the same column of ``target`` by ranks.
+
+    The row at the q-th quantile of source column j gets the q-th quantile of target column j
+    (equal values keep their order: ranks come from a stable sort).
+    """
+    out = np.empty(source.shape, dtype=np.float64)
+    ranks = np.empty(len(source))
+    for j in range(source.shape[1]):
+        ranks[np.argsort(source[:, j], kind="stable")] = np.arange(len(source))
+        out[:, j] = np.quantile(target[:, j], ranks / max(len(source) - 1, 1))
+    return out
+
+
+def _closest(points: np.ndarray, bank: np.ndarray) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    n = min(len(gesture), len(sound), max_points)
-    g_sub = np.sort(rng.choice(len(gesture), size=n, replace=False))
-    s_sub = np.sort(rng.choice(len(sound), size=n, replace=False))
-    diff = gesture[g_sub, None, :] - sound[None, s_sub, :]
-    rows, cols = linear_sum_assignment(np.einsum("ijk,ijk->ij", diff, diff))
-    partner_of_sub = np.empty(n, dtype=np.int64)
-    partner_of_sub[rows] = s_sub[cols]
-    _, nearest = cKDTree(gesture[g_sub]).query(gesture, k=1)
-    return partner_of_sub[nearest]
+    return np.asarray(cKDTree(bank).query(points, k=1)[1], dtype=np.int64)
 
 
-def pair_structure(gesture_features: np.ndarray, sound_features: np.ndarray, seed: int = 0,
-                   dims: int = 4, max_points: int = 2000) -> np.ndarray:
-    """Neighbourhood-keeping pairing by optimal transport between whitened principal axes.
+def pair_structure(gesture_features: np.ndarray, sound_features: np.ndarray,
+                   dims: int = 6) -> np.ndarray:
+    """Neighbourhood-keeping pairing: whitened principal axes matched by quantiles.
 
     Args:
         gesture_features: (N, G) matching features of the gesture windows.
         sound_features: (S, F) matching features of the bank sounds.
-        seed: Seeds the subsample.
         dims: Principal axes kept on each side.
-        max_points: Subsample size for the assignment (cost grows as max_points^2..^3).
 
     Returns:
-        (N,) bank index paired with each window.
+        (N,) bank index paired with each window (deterministic).
     """
-    rng = np.random.default_rng(seed)
     g = whitened_axes(gesture_features, dims)
     s = whitened_axes(sound_features, dims)
     d = min(g.shape[1], s.shape[1])
-    return _transport(g[:, :d], s[:, :d], rng, max_points)
+    return _closest(quantile_match(g[:, :d], s[:, :d]), s[:, :d])
 
 
 def pair_labels(gesture_features: np.ndarray, sound_features: np.ndarray,
                 gesture_labels: np.ndarray, sound_labels: np.ndarray,
-                match: dict[int, int], seed: int = 0, dims: int = 4,
-                max_points: int = 2000) -> np.ndarray:
+                match: dict[int, int], dims: int = 6) -> np.ndarray:
     """Structure pairing inside each matched (gesture category, sound category) pair.
 
     Args:
@@ -112,11 +121,11 @@ def pair_labels(gesture_features: np.ndarray, sound_features: np.ndarray,
     """
     gesture_labels = np.asarray(gesture_labels)
     sound_labels = np.asarray(sound_labels)
-    pairs = pair_structure(gesture_features, sound_features, seed, dims, max_points)
-    rng = np.random.default_rng(seed)
     g_all = whitened_axes(gesture_features, dims)
     s_all = whitened_axes(sound_features, dims)
     d = min(g_all.shape[1], s_all.shape[1])
+    g_all, s_all = g_all[:, :d], s_all[:, :d]
+    pairs = _closest(quantile_match(g_all, s_all), s_all)
     for g_label, s_label in sorted(match.items()):
         windows = np.flatnonzero(gesture_labels == g_label)
         sounds = np.flatnonzero(sound_labels == s_label)
@@ -124,8 +133,8 @@ def pair_labels(gesture_features: np.ndarray, sound_features: np.ndarray,
             raise BadInput(f"labels pairing: gesture category {g_label} has {len(windows)} "
                            f"windows and sound category {s_label} has {len(sounds)} sounds",
                            "give each matched category some windows and some sounds")
-        local = _transport(g_all[windows, :d], s_all[sounds, :d], rng, max_points)
-        pairs[windows] = sounds[local]
+        local = quantile_match(g_all[windows], s_all[sounds])
+        pairs[windows] = sounds[_closest(local, s_all[sounds])]
     return pairs
 
 

@@ -8,8 +8,9 @@ The per-frame rule lives in ONE place, :meth:`Runtime.frame`, used by the offlin
 live performance alike, so both produce the same control stream for the same gesture file:
 
 1. gesture window -> gesture SAE matching features (hidden layers concatenated);
-2. -> mapping network -> a point in the sound search space (the sound SAE matching features,
-   projected on their principal axes; the projection is folded into the network's last layer);
+2. -> mapping network -> a point in the sound search space (the sound SAE matching features
+   on their first principal axes, whitened: see training.search_space); with l2 matching the
+   gesture features themselves, compared with the sound features;
 3. -> the closest bank sound, with hysteresis: the current sound is kept unless the new closest
    one is nearer by more than ``hysteresis`` (a share of the distance), so the choice does not
    flicker between two neighbours; while the pointer is still (the window's newest step has
@@ -57,6 +58,10 @@ class Runtime:
     """A trained instrument ready to play, built from a model bundle's arrays (numpy only).
 
     Attributes:
+        gesture_config: The GestureConfig the model was trained with (build the
+            GestureTracker / frames_from_recording with it).
+        bank_map: (n_sounds, 2) float32 2-D positions of the bank sounds, for drawing.
+        bank_search: (n_sounds, d) float32 the bank in the closest-sound search space.
         param_names: Synth parameter names in table order.
         table: The parameter table the model was trained with.
         window_dim: Length of one gesture window.
@@ -90,7 +95,7 @@ class Runtime:
         mean, std = g["norm.mean"], g["norm.std"]
         self.window_dim = int(mean.shape[0])
         self._enc_w, self._enc_b = [], []
-        for k in range(max(layers) + 1):
+        for k in range(n_layers):  # all layers: a category head sits on the top one
             w = g[f"layer{k}.encoder.weight"].T.astype(np.float32)
             b = g[f"layer{k}.encoder.bias"].astype(np.float32)
             if k == 0:
@@ -120,12 +125,12 @@ class Runtime:
             require(m["w0"].shape[0] == self.feature_dim, path,
                     f"mapping network takes {m['w0'].shape[0]} features, the gesture SAE gives "
                     f"{self.feature_dim}")
-            require(m["w1"].shape[1] == s_axes.shape[0], path,
+            require(m["w1"].shape[1] == s_axes.shape[1], path,
                     "mapping network output does not match the sound search space")
             w0 = m["w0"] / m["in_std"][:, None]
             b0 = m["b0"] - (m["in_mean"] / m["in_std"]) @ m["w0"]
-            w1 = (m["w1"] * m["out_std"][None, :]) @ s_axes
-            b1 = (m["b1"] * m["out_std"] + m["out_mean"] - s_mean) @ s_axes
+            w1 = m["w1"] * m["out_std"][None, :]
+            b1 = m["b1"] * m["out_std"] + m["out_mean"]
             self._map_w = [np.ascontiguousarray(w0, np.float32), np.ascontiguousarray(w1, np.float32)]
             self._map_b = [b0.astype(np.float32), b1.astype(np.float32)]
             self._map_hidden = np.empty(w0.shape[1], np.float32)
@@ -140,6 +145,23 @@ class Runtime:
         self._search_sq = np.einsum("ij,ij->i", self._search, self._search).astype(np.float32)
         self._dist = np.empty(self.n_sounds, np.float32)
 
+        # Labels: the gesture's category (the fine-tuned gesture SAE's softmax head) restricts
+        # the search to the sound category the user matched it with (paper §4.1).
+        self._penalty = None
+        match = rt.get("match")
+        if match:
+            require("head.weight" in g and "sound_labels" in bank, path,
+                    "a labels model needs the gesture head and the sound categories")
+            self._head_w = np.ascontiguousarray(g["head.weight"].T, np.float32)
+            self._head_b = g["head.bias"].astype(np.float32)
+            require(len(match) == self._head_w.shape[1], path, "match does not fit the head")
+            sound_labels = bank["sound_labels"]
+            self._penalty = np.zeros((len(match), self.n_sounds), np.float32)
+            for g_cat, s_cat in enumerate(match):
+                if s_cat is not None and s_cat >= 0:
+                    self._penalty[g_cat, sound_labels != s_cat] = 1e30
+            self._logits = np.empty(len(match), np.float32)
+
         params_unit = bank["params_unit"]
         require(params_unit.shape == (self.n_sounds, len(self.table)), path,
                 f"sound bank parameters have shape {params_unit.shape}, expected "
@@ -147,7 +169,31 @@ class Runtime:
         self.bank_params_unit = params_unit.astype(np.float32)
         self.bank_params = self.table.to_physical(params_unit).astype(np.float32)
         self._params_out = np.empty(len(self.table), np.float32)
+        self.gesture_config = self._gesture_config(cfg, path)
+        self.bank_map = self._bank_map()
         self.reset()
+
+    @staticmethod
+    def _gesture_config(cfg: dict, path: str):
+        from instrument.config import GestureConfig, config_from_dict
+        from instrument.errors import InstrumentError
+
+        try:
+            return config_from_dict(GestureConfig, cfg.get("configs", {}).get("gesture"),
+                                    where="gesture config")
+        except InstrumentError as err:
+            require(False, path, err.problem)
+
+    def _bank_map(self) -> np.ndarray:
+        """(n_sounds, 2) float32: the bank on the first two principal axes of the search space
+        (for drawing the sound map)."""
+        points = self._search.astype(np.float64)
+        points = points - points.mean(0)
+        _, _, vt = np.linalg.svd(points, full_matrices=False)
+        flat = points @ vt[:2].T
+        if flat.shape[1] < 2:
+            flat = np.pad(flat, ((0, 0), (0, 2 - flat.shape[1])))
+        return flat.astype(np.float32)
 
     @classmethod
     def from_bundle(cls, path: str | os.PathLike) -> "Runtime":
@@ -216,6 +262,10 @@ class Runtime:
         dist *= -2.0
         dist += self._search_sq
         dist += float(y @ y)  # squared distances (up to float rounding; clamp below)
+        if self._penalty is not None:
+            np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
+            self._logits += self._head_b
+            dist += self._penalty[int(np.argmax(self._logits))]
         best = int(np.argmin(dist))
         cur = self.current
         if cur < 0 or best == cur:
@@ -252,6 +302,13 @@ class Runtime:
             return h @ self._map_w[1] + self._map_b[1]
         return feats @ self._map_w[0] + self._map_b[0]
 
+    def categories_batch(self, windows: np.ndarray) -> np.ndarray:
+        """Gesture category (index) of many windows, from the fine-tuned head (labels models)."""
+        x = np.asarray(windows, np.float32)
+        for w, b in zip(self._enc_w, self._enc_b):
+            x = _activate(x @ w + b, self.gesture_activation)
+        return np.argmax(x @ self._head_w + self._head_b, axis=1)
+
     def features_batch(self, windows: np.ndarray) -> np.ndarray:
         """Gesture matching features for many windows (N, window_dim) -> (N, feature_dim)."""
         x = np.asarray(windows, np.float32)
@@ -267,6 +324,8 @@ class Runtime:
         for i in range(0, len(windows), chunk):
             y = self.targets_batch(windows[i:i + chunk])
             d = self._search_sq[None, :] - 2.0 * (y @ self._search.T)
+            if self._penalty is not None:
+                d += self._penalty[self.categories_batch(windows[i:i + chunk])]
             out[i:i + chunk] = np.argmin(d, axis=1)
         return out
 

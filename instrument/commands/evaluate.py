@@ -1,0 +1,81 @@
+"""`instrument evaluate`: how well a trained model keeps gesture neighbourhoods, against chance.
+
+Measured on gesture windows the model was not trained on: the tail of its training recording(s)
+that training held out (when the recording is found next to the model's config, or given with
+``--gestures``), or every window of ``--gestures FILE``. Every figure comes with the same
+figure for a random permutation of the played sounds, computed in the same run.
+"""
+
+from __future__ import annotations
+
+from instrument.commands.argtypes import existing_dir, existing_file, nonnegative_int
+
+NAME = "evaluate"
+HELP = "measure a model's mapping (trustworthiness, continuity, coverage, ...) vs a random baseline"
+
+KEYS = ("trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, type=existing_dir, metavar="DIR",
+                        help="model directory from 'instrument train'")
+    parser.add_argument("--gestures", type=existing_file, metavar="FILE",
+                        help="held-out gesture recording (default: the model's stored held-out "
+                             "figures are recomputed on recordings/demo.jsonl's tail if that is "
+                             "what it was trained on)")
+    parser.add_argument("--holdout", type=float, default=None, metavar="SHARE",
+                        help="with --gestures: measure only this tail share of the file "
+                             "(default: the whole file; use the model's training share to "
+                             "reproduce training's held-out figures)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0,
+                        help="seed of the subsamples and the random baseline (default 0)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args) -> int:
+    import json
+    import os
+
+    from instrument.bundle import load_bundle
+    from instrument.errors import BadInput
+    from instrument.recording import read_recording
+    from instrument.runtime import Runtime
+    from instrument.training import evaluation_windows, measure
+
+    bundle = load_bundle(args.model)
+    runtime = Runtime(bundle)
+    holdout = args.holdout
+    if args.gestures:
+        path = args.gestures
+        holdout = 1.0 if holdout is None else holdout
+    else:
+        # The model's own training recording, if it is the shipped demo: its held-out tail.
+        names = bundle.config.get("gesture_files") or []
+        candidates = [os.path.join("recordings", n) for n in names]
+        path = next((p for p in candidates if os.path.exists(p)), None)
+        if path is None:
+            raise BadInput(f"no held-out gestures for {args.model}",
+                           "give --gestures FILE (a recording the model was not trained on)")
+        holdout = bundle.config["configs"]["train"]["holdout"]
+    if holdout is None or not 0 < holdout <= 1:
+        raise BadInput(f"--holdout {holdout} must be a share in (0, 1]")
+    rec = read_recording(path)
+    windows, frames = evaluation_windows(rec, runtime.gesture_config, holdout)
+    result = measure(runtime, windows, frames, seed=args.seed)
+    result = {"model": args.model, "gestures": path, "holdout": holdout,
+              "n_windows": result["n_windows"], "n_sounds": result["n_sounds"], "k": result["k"],
+              "model_figures": {k: round(result["model"][k], 4) for k in KEYS if k in result["model"]},
+              "random_baseline": {k: round(result["random"][k], 4) for k in KEYS
+                                  if k in result["random"]},
+              "pairing": bundle.config["configs"]["train"]["pairing"],
+              "mapping": bundle.config["configs"]["train"]["mapping"]}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.model} ({result['pairing']} pairing, {result['mapping']} mapping) on "
+          f"{result['n_windows']} windows of {path} (tail {holdout:g}), k={result['k']}:")
+    print(f"  {'':<16} {'model':>7} {'random':>7}")
+    for key in KEYS:
+        if key in result["model_figures"]:
+            print(f"  {key:<16} {result['model_figures'][key]:7.3f} {result['random_baseline'][key]:7.3f}")
+    return 0

@@ -1,0 +1,44 @@
+"""`instrument render`: a gesture file through a trained model -> control stream CSV + WAV, offline."""
+
+from __future__ import annotations
+
+from instrument.commands.argtypes import existing_dir, existing_file, positive_int
+
+NAME = "render"
+HELP = "render a gesture file with a trained model to a WAV (and its control stream CSV), offline"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, type=existing_dir, metavar="DIR",
+                        help="model directory from 'instrument train'")
+    parser.add_argument("--gestures", required=True, type=existing_file, metavar="FILE",
+                        help="gesture recording (.jsonl) to play")
+    parser.add_argument("--out", required=True, metavar="FILE.wav", help="WAV file to write")
+    parser.add_argument("--controls", metavar="FILE.csv",
+                        help="also write the control stream: t,sound,<parameters> per frame")
+    parser.add_argument("--engine", choices=("numpy", "pyo"), default="numpy",
+                        help="numpy smoothed FM voice (default) or pyo's, offline")
+    parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
+                        help="sample rate (default 44100)")
+
+
+def run(args) -> int:
+    import os
+
+    from instrument.errors import BadInput
+    from instrument.render import render
+
+    if not 1000 <= args.rate <= 384000:
+        raise BadInput(f"--rate {args.rate} is not a usable sample rate", "use 1000..384000")
+    for flag, path in (("--out", args.out), ("--controls", args.controls)):
+        if path is not None:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise BadInput(f"{flag} {path}: directory {parent} does not exist",
+                               "create it first")
+    info = render(args.model, args.gestures, args.out, args.controls, engine=args.engine,
+                  rate=args.rate)
+    extra = f" and {info['controls']}" if info["controls"] else ""
+    print(f"wrote {info['wav']}{extra}: {info['frames']} control frames, {info['seconds']:.1f} s, "
+          f"{info['sounds_used']} different sounds ({args.engine} engine, {args.rate} Hz)")
+    return 0

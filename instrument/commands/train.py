@@ -1,0 +1,167 @@
+"""`instrument train`: gesture and sound autoencoders, pairing, mapping network -> a model bundle.
+
+Labels (``--pairing labels``, paper §3.2/§4.1) are said on the command line:
+
+- ``--gesture-labels NAME=FILE [NAME=FILE ...]``: every window of FILE belongs to gesture
+  category NAME (the files are trained on too, next to ``--gestures``);
+- ``--sound-labels NAME=PARAM:LO-HI[,PARAM:LO-HI...] ...``: bank sounds whose parameters lie in
+  all the ranges (physical units, e.g. ``low=carrier_hz:50-200``) belong to sound category NAME
+  (the first matching category wins);
+- ``--match GESTURE=SOUND ...``: which gesture category plays which sound category.
+
+Example: ``instrument train --gestures free.jsonl --gesture-labels circles=c.jsonl
+zigzag=z.jsonl --sound-labels low=carrier_hz:50-200 bright=index:6-10 --match circles=low
+zigzag=bright --pairing labels --out models/labelled``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from instrument.commands.argtypes import existing_file, nonnegative_int, positive_int
+
+NAME = "train"
+HELP = "train an instrument (gesture SAE, sound SAE, mapping network) from gesture recordings"
+
+
+def _name_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
+def _gesture_label(text: str) -> tuple[str, str]:
+    name, path = _name_value(text)
+    return name, existing_file(path)
+
+
+def _sound_label(text: str) -> tuple[str, list[tuple[str, float, float]]]:
+    name, spec = _name_value(text)
+    ranges = []
+    for part in spec.split(","):
+        param, sep, span = part.partition(":")
+        low, dash, high = span.partition("-")
+        try:
+            lo, hi = float(low), float(high)
+        except ValueError:
+            lo = hi = None
+        if not sep or not dash or lo is None or not lo <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} in {text!r} is not PARAM:LOW-HIGH with LOW <= HIGH "
+                f"(e.g. carrier_hz:50-200)")
+        ranges.append((param, lo, hi))
+    return name, ranges
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--gestures", nargs="+", type=existing_file, required=True,
+                        metavar="FILE", help="gesture recordings (.jsonl) to learn from")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="model directory to write (e.g. models/mine); replaced atomically")
+    sounds = parser.add_mutually_exclusive_group()
+    sounds.add_argument("--sounds", type=positive_int, default=None, metavar="N",
+                        help="random FM sounds in the bank (default 5000, as in the paper)")
+    sounds.add_argument("--sound-bank", type=existing_file, metavar="FILE.npz",
+                        help="use a bank from 'instrument sounds build' instead of building one")
+    parser.add_argument("--layers", type=positive_int, default=2,
+                        help="hidden layers per stacked autoencoder (default 2)")
+    parser.add_argument("--pairing", choices=("random", "structure", "labels"),
+                        default="structure",
+                        help="training pairs for the mapping: random (the paper's), structure "
+                             "(neighbourhood-keeping, default) or labels (your categories)")
+    parser.add_argument("--mapping", choices=("mlp", "l2"), default="mlp",
+                        help="mlp: a mapping network (default); l2: compare features directly")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed (default 0)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="pretraining epochs per autoencoder layer (default 30)")
+    parser.add_argument("--gesture-labels", nargs="+", type=_gesture_label, default=[],
+                        metavar="NAME=FILE", help="gesture categories: windows of FILE are NAME")
+    parser.add_argument("--sound-labels", nargs="+", type=_sound_label, default=[],
+                        metavar="NAME=PARAM:LO-HI[,...]",
+                        help="sound categories by parameter ranges (physical units)")
+    parser.add_argument("--match", nargs="+", type=_name_value, default=[],
+                        metavar="GESTURE=SOUND", help="gesture category -> sound category")
+    parser.add_argument("--report", metavar="FILE.png", help="also draw a report PNG")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+
+
+def run(args) -> int:
+    import os
+    import sys
+
+    from instrument.config import FeatureConfig, GestureConfig, SoundConfig, TrainConfig
+    from instrument.errors import BadInput
+
+    labelled = bool(args.gesture_labels or args.sound_labels or args.match)
+    if labelled and args.pairing != "labels":
+        raise BadInput("--gesture-labels/--sound-labels/--match only apply to --pairing labels",
+                       "add --pairing labels or drop the labels")
+    if args.report and not args.report.lower().endswith(".png"):
+        raise BadInput(f"--report {args.report} must be a .png file")
+    parent = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(parent):
+        raise BadInput(f"--out {args.out}: directory {parent} does not exist", "create it first")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise BadInput(f"--out {args.out} is a file", "give a directory name")
+
+    train_cfg = TrainConfig(layers=args.layers, pairing=args.pairing, mapping=args.mapping,
+                            seed=args.seed, **({"sae_epochs": args.epochs} if args.epochs else {}))
+    import numpy as np
+
+    from instrument.recording import read_recording
+    from instrument.training import LabelSpec, train_instrument
+
+    files = list(args.gestures) + [path for _, path in args.gesture_labels]
+    label_of = [None] * len(args.gestures) + [name for name, _ in args.gesture_labels]
+    recordings = [read_recording(path) for path in files]
+    labels = None
+    if args.pairing == "labels":
+        gesture_files: dict[str, list[str]] = {}
+        for name, path in args.gesture_labels:
+            gesture_files.setdefault(name, []).append(path)
+        labels = LabelSpec(gesture_files, dict(args.sound_labels), dict(args.match))
+        labels.check()
+    bank = None
+    sound_cfg, feature_cfg = SoundConfig(), FeatureConfig()
+    if args.sound_bank:
+        from instrument.sounds import SoundBank
+
+        bank = SoundBank.load(args.sound_bank)
+        sound_cfg, feature_cfg = bank.sound_config, bank.feature_config
+    elif args.sounds:
+        sound_cfg = SoundConfig(n_sounds=args.sounds)
+    log = (lambda text: None) if args.quiet else (lambda text: print(f"  {text}", file=sys.stderr))
+    config, arrays, summary = train_instrument(recordings, train_cfg, GestureConfig(), sound_cfg,
+                                               feature_cfg, sound_bank=bank, labels=labels,
+                                               label_of_recording=label_of, quiet=args.quiet,
+                                               log=log)
+    config["gesture_files"] = [os.path.basename(p) for p in files]
+    from instrument.bundle import save_bundle
+
+    save_bundle(args.out, config, arrays)
+    if args.report:
+        from instrument.report import write_report
+
+        write_report(args.report, args.out, summary)
+    print(summary_text(args.out, summary, args.report))
+    return 0
+
+
+def summary_text(out: str, summary: dict, report: str | None) -> str:
+    """The final summary: times, losses, mapping metrics against the random baseline."""
+    m = summary["metrics"]
+    lines = [f"trained {out} in {summary['seconds']:.1f} s "
+             f"({', '.join(f'{k} {v:.1f} s' for k, v in summary['timings'].items())})"]
+    losses = summary["losses"]
+    lines.append("final losses: gesture SAE " + " / ".join(f"{x:.4f}" for x in losses["gesture_sae"])
+                 + ", sound SAE " + " / ".join(f"{x:.4f}" for x in losses["sound_sae"])
+                 + (f", mapping {losses['mapping']:.4f}" if losses["mapping"] is not None else ""))
+    where = "held-out" if m.get("held_out") else "training"
+    lines.append(f"mapping quality on {m['n_windows']} {where} windows (model vs random):")
+    for key in ("trustworthiness", "continuity", "spearman", "coverage", "stability"):
+        if key in m["model"]:
+            lines.append(f"  {key:<16} {m['model'][key]:6.3f}   {m['random'][key]:6.3f}")
+    if report:
+        lines.append(f"report: {report}")
+    return "\n".join(lines)
