@@ -115,7 +115,9 @@ def run_seed(job: tuple) -> dict:
         frozen.fit(sae.encode(split.x_train, layers=top), split.y_train)
         scores["frozen_sae_softmax"] = frozen.score(sae.encode(split.x_test, layers=top),
                                                     split.y_test)
-        first_layer = sae.layers[0].encoder.weight.detach().numpy().copy()
+        # The pixel pattern that most excites each unit (UFLDL's visualisation): weights act on
+        # standardised pixels, so scale back by the pixel std (flat borders stay grey).
+        first_layer = sae.layers[0].encoder.weight.detach().numpy() * sae.std
         sae.finetune(split.x_train, split.y_train, n_classes)
         scores["sae_finetuned"] = float(np.mean(sae.predict(split.x_test) == split.y_test))
         scaler = StandardScaler().fit(split.x_train)
@@ -195,7 +197,15 @@ def print_table(summary: dict, results: list[dict], workers: int) -> None:
 
 
 def draw_features(path: str, weights, image_shape, title: str, max_units: int = 100) -> None:
-    """First-layer weights as a grid of images (the paper's Figure 2), one tile per unit."""
+    """First-layer features as a grid of images (the paper's Figure 2), one tile per unit.
+
+    Args:
+        path: PNG to write (parent directories are created).
+        weights: (units, rows*cols) pixel patterns, one per hidden unit.
+        image_shape: (rows, cols) of an input image.
+        title: Figure title.
+        max_units: Draw at most this many units (a square grid).
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -112,9 +112,11 @@ def test_input_normalisation_is_learned_and_stored(digits):
     np.testing.assert_array_equal(arrays["norm.mean"], sae.mean)
 
 
-@pytest.mark.slow
 def test_finetuning_beats_frozen_features(digits):
-    """Tiny bottleneck: frozen unsupervised features lose class information; labels recover it."""
+    """Tiny bottleneck: frozen unsupervised features lose class information; labels recover it.
+
+    (With this seed: 0.92 fine-tuned vs 0.74 frozen.)
+    """
     from sklearn.linear_model import LogisticRegression
 
     cfg = SAEConfig(hidden=(48, 6), epochs=15, finetune_epochs=30, batch_size=64, seed=0)
