@@ -90,8 +90,9 @@ def load_split(args, seed: int):
 
 def run_seed(job: tuple) -> dict:
     """Train and score every method on one split; runs in a worker process."""
-    args, config, seed = job
-    os.environ["INSTRUMENT_TORCH_THREADS"] = "1"
+    args, config, seed, parallel = job
+    if parallel:  # several seeds at once: one thread each keeps the cores busy without contention
+        os.environ["INSTRUMENT_TORCH_THREADS"] = "1"
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -106,7 +107,7 @@ def run_seed(job: tuple) -> dict:
     n_classes = int(max(split.y_train.max(), split.y_test.max())) + 1
     config = dataclasses.replace(config, seed=seed)
     scores = {}
-    with threadpool_limits(1), warnings.catch_warnings():
+    with threadpool_limits(1 if parallel else None), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         sae = StackedAutoencoder(split.x_train.shape[1], config)
         sae.fit(split.x_train)
@@ -135,8 +136,8 @@ def run_seed(job: tuple) -> dict:
 
 
 def run_all(args, config: SAEConfig, seeds: list[int]) -> list[dict]:
-    jobs = [(args, config, seed) for seed in seeds]
-    workers = min(args.jobs or os.cpu_count() or 1, len(jobs))
+    workers = min(args.jobs or os.cpu_count() or 1, len(seeds))
+    jobs = [(args, config, seed, workers > 1) for seed in seeds]
     if workers == 1:
         return [report(run_seed(job), args) for job in jobs]
     import multiprocessing
