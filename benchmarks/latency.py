@@ -178,7 +178,6 @@ def playback_latency_frames(name: str) -> int:
 def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
     """Part 2: control frame -> the jack audio block that carries it (pyo, jackd dummy)."""
     from instrument import gestures, perform
-    from instrument.bundle import load_bundle
     from instrument.runtime import Runtime
     from instrument.synth import PyoVoice
 
@@ -187,9 +186,8 @@ def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
         return {"error": "jackd (jackd2) is not installed or did not start"}
     voice = None
     try:
-        bundle = load_bundle(model)
-        runtime = Runtime(bundle)
-        cfg = perform.gesture_config_of(bundle)
+        runtime = Runtime.from_bundle(model)
+        cfg = runtime.gesture_config
         voice = PyoVoice("jack", rate, period, table=runtime.table).start()
         blocks = np.zeros(int(seconds * rate / period * 2) + 1000)
         n_blocks = [0]

@@ -375,21 +375,6 @@ class PerformOptions:
     fps: float = 60.0
 
 
-def gesture_config_of(bundle):
-    """The GestureConfig a model was trained with (stored in its bundle)."""
-    from instrument.config import GestureConfig, config_from_dict
-    from instrument.errors import ModelFileError
-
-    data = bundle.config.get("configs", {}).get("gesture")
-    if not isinstance(data, dict):
-        raise ModelFileError(f"model {bundle.path}: config.json has no gesture config",
-                             "train the model again with this version of instrument")
-    try:
-        return config_from_dict(GestureConfig, data, where=f"model {bundle.path}")
-    except Exception as err:
-        raise ModelFileError(str(err), "train the model again") from None
-
-
 def open_voices(opts: PerformOptions, table) -> list:
     """The audio voice asked for, started.
 
@@ -445,7 +430,6 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     Returns:
         0; errors the user can fix raise :class:`instrument.errors.InstrumentError`.
     """
-    from instrument.bundle import load_bundle
     from instrument.errors import BadInput
     from instrument.gestures import GestureTracker
     from instrument.osc import DEFAULT_IN_PORT, DEFAULT_OUT, OscIn, OscOut
@@ -465,9 +449,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
         if len(rec.t) == 0:
             raise BadInput(f"recording {opts.replay} has no pointer samples",
                            "record a gesture first (instrument record)")
-    bundle = load_bundle(opts.model)
-    runtime = Runtime(bundle)
-    gesture_cfg = getattr(runtime, "gesture_config", None) or gesture_config_of(bundle)
+    runtime = Runtime.from_bundle(opts.model)
+    gesture_cfg = runtime.gesture_config
 
     # A pointer sample waits for the GIL at most this long while another thread (still clock,
     # screen) runs Python: 0.5 ms instead of CPython's 5 ms default.
@@ -546,17 +529,11 @@ KEYS_HELP = "Esc quit   Space mute/unmute   H hold/release the sound"
 
 
 def bank_map(runtime) -> np.ndarray:
-    """Every bank sound on a 2-D map in 0..1: the first two principal axes of the space in
-    which the closest sound is searched, so neighbours on the map are neighbours in play."""
-    points = np.asarray(runtime.bank_search, dtype=np.float64)
-    centred = points - points.mean(axis=0)
-    if centred.shape[1] >= 2:
-        _, _, axes = np.linalg.svd(centred, full_matrices=False)
-        xy = centred @ axes[:2].T
-    else:
-        xy = np.column_stack([centred[:, 0], np.zeros(len(centred))])
-    span = xy.max(axis=0) - xy.min(axis=0)
-    return ((xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0)).astype(np.float32)
+    """Every bank sound on a 2-D map in 0..1 (``runtime.bank_map``: the first two principal
+    axes of the closest-sound search space, so neighbours on the map are neighbours in play)."""
+    xy = np.asarray(runtime.bank_map, dtype=np.float64)
+    low, span = xy.min(axis=0), xy.max(axis=0) - xy.min(axis=0)
+    return ((xy - low) / np.where(span > 0, span, 1.0)).astype(np.float32)
 
 
 class LiveView:
