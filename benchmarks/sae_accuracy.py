@@ -248,8 +248,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--dataset mnist needs --mnist DIR (the 4 IDX files; none can be downloaded here)")
     if args.dataset == "digits" and args.mnist:
         parser.error("--mnist DIR only goes with --dataset mnist")
-    if args.png and os.path.isdir(args.png):
-        parser.error(f"--png {args.png!r} is a directory; give a file name like out/features.png")
+    if args.png:
+        if os.path.isdir(args.png):
+            parser.error(f"--png {args.png!r} is a directory; give a file name like out/features.png")
+        png_dir = os.path.dirname(os.path.abspath(args.png))
+        try:  # fail now, not after minutes of training
+            os.makedirs(png_dir, exist_ok=True)
+        except OSError as err:
+            parser.error(f"--png {args.png!r}: cannot create directory {png_dir} ({err.strerror})")
+        if not os.access(png_dir, os.W_OK):
+            parser.error(f"--png {args.png!r}: directory {png_dir} is not writable")
     seeds = list(range(args.seeds or (5 if args.dataset == "digits" else 1)))
     try:
         overrides = {k: v for k, v in (("hidden", args.hidden), ("epochs", args.epochs),

@@ -186,7 +186,9 @@ class StackedAutoencoder:
         start = time.perf_counter()
         self.mean = x.mean(axis=0, dtype=np.float64).astype(np.float32)
         std = x.std(axis=0, dtype=np.float64)
-        floor = max(cfg.min_std * float(std.mean()), 1e-6)
+        floor = cfg.min_std * float(std.mean())
+        if floor <= 0:  # min_std=0, or every input constant: only constant inputs need a stand-in
+            floor = float(std[std > 0].min()) if (std > 0).any() else 1.0
         self.std = np.maximum(std, floor).astype(np.float32)
         self.head, self.n_classes, self.finetune_history = None, None, {}
         losses: list[list[float]] = []
@@ -541,8 +543,9 @@ class StackedAutoencoder:
                 head.bias.copy_(torch.from_numpy(arrays["head.bias"]))
             head.requires_grad_(False)
             model.head, model.n_classes = head, n_classes
-        model.history = meta.get("history") or {}
-        model.finetune_history = meta.get("finetune_history") or {}
+        history, finetune_history = meta.get("history"), meta.get("finetune_history")
+        model.history = history if isinstance(history, dict) else {}
+        model.finetune_history = finetune_history if isinstance(finetune_history, dict) else {}
         return model
 
     def save(self, directory: str | os.PathLike) -> None:
@@ -553,7 +556,11 @@ class StackedAutoencoder:
         """
         meta, arrays = self.to_state()
         directory = os.fspath(directory)
-        os.makedirs(directory, exist_ok=True)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as err:
+            raise ModelFileError(f"cannot create SAE model directory {directory} "
+                                 f"({err.strerror})", "choose a writable directory") from None
         meta["weights_file"] = WEIGHTS_FILE
         meta["weights_sha256"] = save_arrays(os.path.join(directory, WEIGHTS_FILE), arrays)
         write_json_atomic(os.path.join(directory, CONFIG_FILE), meta)

@@ -39,23 +39,35 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def _write_atomic(path: str | os.PathLike, write: Callable[[Any], None], binary: bool) -> None:
-    """Write via ``write(handle)`` into a temp file next to ``path``, fsync, then os.replace."""
+    """Write via ``write(handle)`` into a temp file next to ``path``, fsync, then os.replace.
+
+    Raises:
+        ModelFileError: The directory cannot be created or written, or the disk is full.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    tmp = None
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=directory)
+        mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8"}
+        with os.fdopen(fd, **mode) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         # Never leave a stray temp file behind, whatever went wrong.
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(err, OSError):
+            raise ModelFileError(f"cannot write {path} ({err.strerror or err})",
+                                 "check that the directory is writable and the disk not full"
+                                 ) from None
         raise
 
 

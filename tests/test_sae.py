@@ -102,6 +102,22 @@ def test_other_activations(digits, activation, sparsity):
     assert (h >= 0).all() if activation == "relu" else (np.abs(h) < 1).all()
 
 
+@pytest.mark.parametrize("min_std", [0.0, 0.1])
+def test_constant_inputs_do_not_divide_by_zero(min_std):
+    x = np.zeros((20, 5), np.float32)
+    x[:, 1] = np.arange(20)
+    for data in (x, np.ones((20, 5), np.float32)):
+        sae = StackedAutoencoder(5, SAEConfig(hidden=(3,), epochs=1, min_std=min_std))
+        sae.fit(data)
+        assert (sae.std > 0).all() and np.isfinite(sae.encode(data + 1)).all()
+
+
+def test_save_into_a_file_path_is_a_model_file_error(model, tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ModelFileError, match="cannot create"):
+        model.save(tmp_path / "a_file" / "m")
+
+
 def test_input_normalisation_is_learned_and_stored(digits):
     x = digits.x_train[:300] * 3 + 100
     sae = StackedAutoencoder(64, SAEConfig(hidden=(8,), epochs=1))

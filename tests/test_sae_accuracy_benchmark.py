@@ -78,6 +78,14 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
     assert "Traceback" not in proc.stderr
 
 
+def test_unwritable_png_fails_before_training(tmp_path):
+    (tmp_path / "a_file").write_text("not a directory")
+    proc = run("--png", str(tmp_path / "a_file" / "features.png"), *TINY)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot create directory" in lines[0], proc.stderr
+
+
 def test_bad_mnist_files_exit_2_with_one_line(tmp_path, rng):
     write_tiny_mnist(tmp_path / "mnist", rng, gz=False)
     bad = tmp_path / "mnist" / "train-images-idx3-ubyte"

@@ -122,3 +122,12 @@ def test_safe_io_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ})
     assert out.stdout.strip() == "False"
+
+
+def test_unwritable_destination(tmp_path, arrays):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ModelFileError, match="cannot write") as err:
+        save_arrays(tmp_path / "a_file" / "w.safetensors", arrays)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ModelFileError, match="cannot write"):
+        write_json_atomic(tmp_path / "a_file" / "c.json", {"a": 1})
