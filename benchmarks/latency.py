@@ -116,9 +116,9 @@ def osc_round_trip(model: str, n_inputs: int, interval: float = 0.005) -> dict:
         phase = 2 * math.pi * i / 200
         packet = encode_message("/wek/inputs", "ff", [0.5 + 0.3 * math.cos(phase),
                                                       0.5 + 0.3 * math.sin(phase)])
-        target = start + i * interval
-        while time.perf_counter() < target - 0.0005:
-            time.sleep(0.0002)
+        delay = start + i * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)                    # one sleep: no busy loop stealing the CPU
         sent[i] = time.perf_counter()
         client.sendto(packet, ("127.0.0.1", in_port))
     time.sleep(0.3)
@@ -207,8 +207,9 @@ def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
         t = 0.0
         while time.perf_counter() - start < seconds:
             t += float(rng.uniform(0.004, 0.012))   # mouse-like, not locked to the audio
-            while time.perf_counter() < start + t:
-                time.sleep(0.0002)
+            delay = start + t - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
             arrival = time.perf_counter()
             phase = 2 * math.pi * t / 2.0
             loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)

@@ -109,7 +109,6 @@ class ControlLoop:
         self.muted = False
         self.held = False
         self.sound = -1
-        self.wake = threading.Event()        # set on every sample: the still clock re-plans
 
     # --- controls (keys) --------------------------------------------------------------
 
@@ -157,7 +156,6 @@ class ControlLoop:
             self.sample_frames += 1
             if arrival is not None:
                 self.latency.add(time.perf_counter() - arrival)
-        self.wake.set()
         return True
 
     def still(self, t: float, due: float | None = None) -> bool:
@@ -233,22 +231,22 @@ class StillClock:
 
     def stop(self) -> None:
         self._stop.set()
-        self.loop.wake.set()
         self._thread.join(timeout=2.0)
 
     def _run(self) -> None:
+        # Sleeps until the planned still frame and re-plans on waking: a sample that came in
+        # the meantime moved the plan later. Samples never wake this thread, so it costs the
+        # input threads nothing while the pointer moves.
         loop = self.loop
         while not self._stop.is_set():
-            loop.wake.clear()                  # before planning: a sample after this re-plans
             due = loop.next_still_time()
             if due is None:
-                loop.wake.wait(0.05)
+                self._stop.wait(0.02)
                 continue
             now = time.perf_counter() - self.t0
             if due > now:
-                if loop.wake.wait(due - now):
-                    continue                   # a sample arrived: plan from it
-                now = time.perf_counter() - self.t0
+                self._stop.wait(due - now)
+                continue
             late = now - due
             if late > self.period:
                 # Too late to matter: take one frame now instead of a burst of stale ones.
