@@ -10,7 +10,7 @@
    latency (read from ``jack_lsp -l``) after that block starts. So
    ``input -> audio = (block start - input) + playback latency``; jitter = p99 - p1.
 
-Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S] [--buffers 256 128 64] [--json]
+Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S] [--buffers 256 128 64 32] [--json]
 Without --model a model of the default architecture is trained quickly on synthetic gestures
 (latency depends on the network and bank sizes, not on how well they were trained).
 """
@@ -274,7 +274,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", help="model bundle (default: train a quick one)")
     parser.add_argument("--inputs", type=int, default=2000, help="OSC inputs to send")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per audio run")
-    parser.add_argument("--buffers", type=int, nargs="*", default=[256, 128, 64])
+    parser.add_argument("--buffers", type=int, nargs="*", default=[256, 128, 64, 32])
     parser.add_argument("--rate", type=int, default=44100)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
