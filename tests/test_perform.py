@@ -310,6 +310,13 @@ def test_no_audio_device_is_one_line_exit_2(model, run_cli, tmp_path):
                          "--audio", audio, "--no-osc", timeout=60)
         assert result.code == 2, (audio, result.err)
         assert len(result.err.strip().splitlines()) == 1 and "audio" in result.err, result.err
+        assert "--audio none" in result.err
+    # the jack backend without a JACK server: said in one line too, pyo never boots
+    result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                     "--audio", "pyo", "--audio-backend", "jack", "--no-osc", timeout=60,
+                     env={"JACK_DEFAULT_SERVER": "instrument-no-such-server"})
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert "JACK" in result.err
 
 
 def _free_display() -> int:
