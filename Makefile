@@ -9,8 +9,17 @@ PY := .venv/bin/python
 setup:
 	bash scripts/setup.sh
 
+# The main job: train an instrument from scratch on the demo recording (into out/, the shipped
+# models/default is left alone), render the recording through it, draw the report.
 demo: setup
-	$(PY) benchmarks/sae_accuracy.py --dataset digits --png out/sae_features.png
+	@mkdir -p out
+	$(PY) -m instrument train --gestures recordings/demo.jsonl --out out/demo-model --report out/report.png
+	$(PY) -m instrument render --model out/demo-model --gestures recordings/demo.jsonl --out out/demo.wav --controls out/demo_controls.csv
+	@echo ""
+	@echo "model:          out/demo-model/  (the shipped one is models/default/)"
+	@echo "audio:          out/demo.wav"
+	@echo "control stream: out/demo_controls.csv"
+	@echo "report:         out/report.png"
 
 test: setup
 	$(PY) -m pytest -q

@@ -316,6 +316,8 @@ class TrainConfig:
         mapping_lr: Its Adam learning rate.
         structure_dims: Principal axes matched by the structure pairing; also the size of
             the closest-sound search space (the sound features on those axes, whitened).
+        spread_iterations: Rounds of iterative distribution transfer in the structure
+            pairing (spreads the gestures over more of the bank).
         hysteresis: The current sound is kept unless the closest one is nearer by more than
             this share of the distance.
         blend_k: Sounds whose parameters are blended (1 = play the closest sound only).
@@ -324,16 +326,17 @@ class TrainConfig:
     """
 
     layers: int = 2
-    layer_size: int = 200
+    layer_size: int = 100
     pairing: str = "structure"
     mapping: str = "mlp"
     seed: int = 0
     holdout: float = 0.2
-    mapping_hidden: int = 256
+    mapping_hidden: int = 128
     mapping_activation: str = "tanh"
     mapping_epochs: int = 40
     mapping_lr: float = 3e-3
-    structure_dims: int = 6
+    structure_dims: int = 4
+    spread_iterations: int = 2
     hysteresis: float = 0.1
     blend_k: int = 1
     still_hold: bool = True
@@ -360,6 +363,7 @@ class TrainConfig:
             ("mapping_epochs", integer(self.mapping_epochs, 1), "an integer >= 1"),
             ("mapping_lr", share(self.mapping_lr, 1e-9, 10.0), "a number in (0, 10)"),
             ("structure_dims", integer(self.structure_dims, 1), "an integer >= 1"),
+            ("spread_iterations", integer(self.spread_iterations, 0), "an integer >= 0"),
             ("hysteresis", share(self.hysteresis, 0.0, 1.0), "a share in [0, 1)"),
             ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
             ("still_hold", isinstance(self.still_hold, bool), "true or false"),

@@ -24,22 +24,15 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from scipy.special import expit
 
 from instrument.bundle import Bundle, load_bundle, require
 from instrument.params import ParamTable
 
 
-def _sigmoid_(z: np.ndarray) -> None:
-    # In place and overflow-free: sigmoid(z) = (tanh(z/2) + 1) / 2.
-    z *= 0.5
-    np.tanh(z, out=z)
-    z *= 0.5
-    z += 0.5
-
-
 def _activate_(z: np.ndarray, activation: str) -> None:
     if activation == "sigmoid":
-        _sigmoid_(z)
+        expit(z, out=z)  # one overflow-free ufunc call, in place
     elif activation == "tanh":
         np.tanh(z, out=z)
     elif activation == "relu":
@@ -83,6 +76,7 @@ class Runtime:
         self.blend_k = int(rt.get("blend_k", 1))
         self.still_hold = bool(rt.get("still_hold", True))
         self.still_columns = np.asarray(rt.get("still_columns", []), dtype=np.int64)
+        self._still_list = [int(c) for c in self.still_columns]
         layers = list(rt.get("gesture_layers") or [])
 
         # Gesture encoder, input normalisation folded into the first layer.
@@ -105,12 +99,19 @@ class Runtime:
             self._enc_b.append(b.astype(np.float32))
         sizes = [w.shape[1] for w in self._enc_w]
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        self._hidden = np.empty(int(offsets[-1]), np.float32)  # every layer's activations
+        # Every layer's activations, then a constant 1 so the mapping's bias rides in its matmul.
+        self._hidden = np.empty(int(offsets[-1]) + 1, np.float32)
+        self._hidden[-1] = 1.0
         self._layer_views = [self._hidden[offsets[k]:offsets[k + 1]] for k in range(len(sizes))]
         self.gesture_layers = layers
         self.feature_dim = int(sum(sizes[k] for k in layers))
-        self._features = np.empty(self.feature_dim, np.float32)
         self._contiguous_layers = layers == list(range(len(sizes)))
+        if self._contiguous_layers:
+            self._features_aug = self._hidden
+        else:
+            self._features_aug = np.empty(self.feature_dim + 1, np.float32)
+            self._features_aug[-1] = 1.0
+        self._features = self._features_aug[:-1]
 
         # Mapping (or l2: identity) with the search projection folded into its last layer.
         bank = arrays["sound_bank"]
@@ -133,7 +134,9 @@ class Runtime:
             b1 = m["b1"] * m["out_std"] + m["out_mean"]
             self._map_w = [np.ascontiguousarray(w0, np.float32), np.ascontiguousarray(w1, np.float32)]
             self._map_b = [b0.astype(np.float32), b1.astype(np.float32)]
-            self._map_hidden = np.empty(w0.shape[1], np.float32)
+            self._map_hidden_aug = np.empty(w0.shape[1] + 1, np.float32)
+            self._map_hidden_aug[-1] = 1.0
+            self._map_hidden = self._map_hidden_aug[:-1]
         else:
             require(s_axes.shape[0] == self.feature_dim, path,
                     "l2 matching needs gesture and sound features of the same size")
@@ -141,8 +144,16 @@ class Runtime:
             self._map_w = [np.ascontiguousarray(s_axes, np.float32)]
             self._map_b = [(-s_mean @ s_axes).astype(np.float32)]
             self._map_hidden = None
-        self._target = np.empty(self._search.shape[1], np.float32)
+        # The same layers with their bias as a last weight row (inputs carry a trailing 1).
+        self._map_w_aug = [np.ascontiguousarray(np.vstack([w, b[None, :]]), np.float32)
+                           for w, b in zip(self._map_w, self._map_b)]
+        self._target_aug = np.empty(self._search.shape[1] + 1, np.float32)
+        self._target_aug[-1] = 1.0
+        self._target = self._target_aug[:-1]
         self._search_sq = np.einsum("ij,ij->i", self._search, self._search).astype(np.float32)
+        # [-2 s, |s|^2] per sound: one matmul with [y, 1] gives |s|^2 - 2 s.y for every sound.
+        self._search_aug = np.ascontiguousarray(
+            np.hstack([-2.0 * self._search, self._search_sq[:, None]]), np.float32)
         self._dist = np.empty(self.n_sounds, np.float32)
 
         # Labels: the gesture's category (the fine-tuned gesture SAE's softmax head) restricts
@@ -168,6 +179,8 @@ class Runtime:
                 f"({self.n_sounds}, {len(self.table)})")
         self.bank_params_unit = params_unit.astype(np.float32)
         self.bank_params = self.table.to_physical(params_unit).astype(np.float32)
+        self.bank_params.flags.writeable = False  # frame() hands out rows of it
+        self.bank_params_unit.flags.writeable = False
         self._params_out = np.empty(len(self.table), np.float32)
         self.gesture_config = self._gesture_config(cfg, path)
         self.bank_map = self._bank_map()
@@ -217,30 +230,28 @@ class Runtime:
             out += b
             _activate_(out, self.gesture_activation)
             x = out
-        if self._contiguous_layers:
-            return self._hidden
-        np.concatenate([self._layer_views[k] for k in self.gesture_layers], out=self._features)
+        if not self._contiguous_layers:
+            np.concatenate([self._layer_views[k] for k in self.gesture_layers],
+                           out=self._features)
         return self._features
 
     def target(self, window: np.ndarray) -> np.ndarray:
         """Where the window lands in the sound search space (a view into a reused buffer)."""
-        feats = self.features(window)
+        self.features(window)
         if self._map_hidden is not None:
-            np.matmul(feats, self._map_w[0], out=self._map_hidden)
-            self._map_hidden += self._map_b[0]
+            np.matmul(self._features_aug, self._map_w_aug[0], out=self._map_hidden)
             _activate_(self._map_hidden, self.mapping_activation)
-            np.matmul(self._map_hidden, self._map_w[1], out=self._target)
-            self._target += self._map_b[1]
+            np.matmul(self._map_hidden_aug, self._map_w_aug[1], out=self._target)
         else:
-            np.matmul(feats, self._map_w[0], out=self._target)
-            self._target += self._map_b[0]
+            np.matmul(self._features_aug, self._map_w_aug[0], out=self._target)
         return self._target
 
     def is_still(self, window: np.ndarray) -> bool:
         """True when the window's newest step did not move (the pointer is held still)."""
-        if self.still_columns.size == 0:
-            return False
-        return not np.any(window[self.still_columns])
+        for column in self._still_list:  # a few scalars: faster than any numpy call
+            if window[column] != 0:
+                return False
+        return self._still_list != []
 
     def frame(self, window: np.ndarray) -> tuple[int, np.ndarray]:
         """One control frame: the sound to play for the window ending now.
@@ -251,17 +262,16 @@ class Runtime:
 
         Returns:
             (sound index in the bank, float32 (P,) physical parameters). The parameter array is
-            a reused buffer: copy it if you keep it past the next call.
+            read-only (a row of ``bank_params``) or, when blending, a reused buffer: copy it
+            if you keep it past the next call.
         """
         if self.still_hold and self.current >= 0 and self.is_still(window):
-            self._params_out[:] = self.bank_params[self.current]
-            return self.current, self._params_out
+            return self.current, self.bank_params[self.current]
         y = self.target(window)
         dist = self._dist
-        np.matmul(self._search, y, out=dist)
-        dist *= -2.0
-        dist += self._search_sq
-        dist += float(y @ y)  # squared distances (up to float rounding; clamp below)
+        # |s - y|^2 = |s|^2 - 2 s.y + |y|^2; |y|^2 is the same for every sound, so it is
+        # added only where true distances are compared (hysteresis, blend).
+        np.matmul(self._search_aug, self._target_aug, out=dist)
         if self._penalty is not None:
             np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
             self._logits += self._head_b
@@ -272,13 +282,13 @@ class Runtime:
             self.current = best
         else:
             keep = (1.0 - self.hysteresis) ** 2
-            if max(float(dist[best]), 0.0) < keep * max(float(dist[cur]), 0.0):
+            yy = float(y @ y)
+            if max(float(dist[best]) + yy, 0.0) < keep * max(float(dist[cur]) + yy, 0.0):
                 self.current = best
         if self.blend_k > 1:
-            self._params_out[:] = self._blend(dist)
-        else:
-            self._params_out[:] = self.bank_params[self.current]
-        return self.current, self._params_out
+            self._params_out[:] = self._blend(dist + float(y @ y))
+            return self.current, self._params_out
+        return self.current, self.bank_params[self.current]
 
     def _blend(self, dist: np.ndarray) -> np.ndarray:
         k = min(self.blend_k, self.n_sounds)

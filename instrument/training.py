@@ -324,12 +324,14 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         if train_cfg.pairing == "random":
             pairs = mapping.pair_random(len(g_feats), len(s_feats), train_cfg.seed)
         elif train_cfg.pairing == "structure":
-            pairs = mapping.pair_structure(g_feats, s_feats, train_cfg.structure_dims)
+            pairs = mapping.pair_structure(g_feats, s_feats, train_cfg.structure_dims,
+                                           train_cfg.spread_iterations, train_cfg.seed)
         else:
             sound_names = list(labels.sound_ranges)
             match = {names.index(g): sound_names.index(s) for g, s in labels.match.items()}
             pairs = mapping.pair_labels(g_feats, s_feats, window_labels, sound_labels, match,
-                                        train_cfg.structure_dims)
+                                        train_cfg.structure_dims, train_cfg.spread_iterations,
+                                        train_cfg.seed)
         # Targets: the paired sounds' matching features, in the search space.
         targets = search["search"]
         net = mapping.MappingMLP(g_feats.shape[1], targets.shape[1], train_cfg.mapping_hidden,

@@ -71,9 +71,11 @@ def test_hysteresis_switches_only_past_the_margin(runtime):
     # A controlled bank: sounds a=(0,0) and b=(1,0); the target point is placed by hand.
     runtime._search = runtime.bank_search = np.array([[0, 0], [1, 0]], np.float32)
     runtime._search_sq = (runtime._search ** 2).sum(1)
+    runtime._search_aug = np.hstack([-2 * runtime._search, runtime._search_sq[:, None]])
     runtime._dist = np.empty(2, np.float32)
     runtime.hysteresis = 0.2
-    point = np.zeros(2, np.float32)
+    runtime._target_aug = np.array([0, 0, 1], np.float32)  # frame() searches with [y, 1]
+    point = runtime._target = runtime._target_aug[:-1]
     runtime.target = lambda w: point
     window = np.ones(runtime.window_dim, np.float32)  # moving, so no still hold
     runtime.reset()

@@ -1,0 +1,46 @@
+"""The shipped models/default: loads without torch, is small, and meets the issue's targets."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+MODEL = os.path.join(ROOT, "models", "default")
+
+
+def test_shipped_model_meets_targets_and_is_small():
+    config = json.load(open(os.path.join(MODEL, "config.json")))
+    assert config["configs"]["train"]["pairing"] == "structure"
+    assert config["configs"]["sound"]["n_sounds"] == 5000
+    m, r = config["metrics"]["model"], config["metrics"]["random"]
+    assert m["trustworthiness"] >= 0.9 and m["continuity"] >= 0.9
+    assert r["trustworthiness"] < 0.6
+    assert m["spearman"] >= 0.5 and m["coverage"] >= 0.6 and m["stability"] >= 0.99
+    size = sum(os.path.getsize(os.path.join(MODEL, f)) for f in os.listdir(MODEL))
+    assert size < 5e6
+
+
+def test_shipped_model_plays_without_torch():
+    code = ("import sys, numpy as np\n"
+            "from instrument.runtime import Runtime\n"
+            f"rt = Runtime.from_bundle({MODEL!r})\n"
+            "sound, params = rt.frame(np.full(rt.window_dim, 0.1, np.float32))\n"
+            "assert 0 <= sound < 5000 and params.shape == (4,)\n"
+            "assert 'torch' not in sys.modules\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_reproduces_the_stored_metrics(run_cli):
+    res = run_cli("evaluate", "--model", "models/default", "--json")
+    assert res.code == 0, res.err
+    figures = json.loads(res.out)["model_figures"]
+    stored = json.load(open(os.path.join(MODEL, "config.json")))["metrics"]["model"]
+    for key, value in figures.items():
+        assert value == pytest.approx(stored[key], abs=1e-3), key
