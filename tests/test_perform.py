@@ -436,3 +436,21 @@ def test_perform_never_imports_torch(model, tmp_path):
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("NO-TORCH 0"), proc.stdout
+
+
+@pytest.mark.slow
+def test_replay_plays_through_real_voices_on_jack(model, run_cli, tmp_path):
+    """The audio sinks in a real stream: pyo's jack backend and the sounddevice voice, on a
+    private jackd dummy server (no sound card needed)."""
+    from _jack import jack_server
+
+    path, _, _ = model
+    rec_path = str(tmp_path / "g.jsonl")
+    write_recording(rec_path, make_recording(1.0, seed=8))
+    with jack_server(rate=44100, period=128):
+        for audio in (["--audio", "pyo", "--audio-backend", "jack"], ["--audio", "sounddevice"]):
+            result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                             "--no-osc", "--buffer", "128", "--latency-report", *audio,
+                             timeout=90)
+            assert result.code == 0, (audio, result.err)
+            assert "Performance:" in result.out and "audio adds one block of 2.90 ms" in result.out
