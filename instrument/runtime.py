@@ -152,8 +152,9 @@ class Runtime:
         self._target = self._target_aug[:-1]
         self._search_sq = np.einsum("ij,ij->i", self._search, self._search).astype(np.float32)
         # [-2 s, |s|^2] per sound: one matmul with [y, 1] gives |s|^2 - 2 s.y for every sound.
-        self._search_aug = np.ascontiguousarray(
-            np.hstack([-2.0 * self._search, self._search_sq[:, None]]), np.float32)
+        # Stored transposed, (d + 1, n_sounds): a vector-matrix np.dot is the fastest form.
+        self._search_aug_t = np.ascontiguousarray(
+            np.hstack([-2.0 * self._search, self._search_sq[:, None]]).T, np.float32)
         self._dist = np.empty(self.n_sounds, np.float32)
 
         # Labels: the gesture's category (the fine-tuned gesture SAE's softmax head) restricts
@@ -182,6 +183,18 @@ class Runtime:
         self.bank_params.flags.writeable = False  # frame() hands out rows of it
         self.bank_params_unit.flags.writeable = False
         self._params_out = np.empty(len(self.table), np.float32)
+        # Ufunc handles for the fused frame path (sigmoid/tanh networks with every layer used).
+        ufuncs = {"sigmoid": expit, "tanh": np.tanh}
+        self._fused = None
+        if (self._contiguous_layers and self._map_hidden is not None
+                and self.gesture_activation in ufuncs and self.mapping_activation in ufuncs):
+            self._fused = (np.dot,
+                           [(w, b, self._layer_views[k])
+                            for k, (w, b) in enumerate(zip(self._enc_w, self._enc_b))],
+                           ufuncs[self.gesture_activation],
+                           ((self._map_w_aug[0], self._map_hidden, self._map_hidden_aug),
+                            (self._map_w_aug[1], self._target)),
+                           ufuncs[self.mapping_activation])
         self.gesture_config = self._gesture_config(cfg, path)
         self.bank_map = self._bank_map()
         self.reset()
@@ -267,16 +280,30 @@ class Runtime:
         """
         if self.still_hold and self.current >= 0 and self.is_still(window):
             return self.current, self.bank_params[self.current]
-        y = self.target(window)
+        if self._fused is not None:
+            # target() written out with locals: the same arithmetic, fewer Python calls.
+            dot, enc_ops, enc_act, map_ops, map_act = self._fused
+            x = window
+            for w, b, out in enc_ops:
+                dot(x, w, out=out)
+                out += b
+                enc_act(out, out=out)
+                x = out
+            (w0, h0, h0_aug), (w1, y) = map_ops
+            dot(self._features_aug, w0, out=h0)
+            map_act(h0, out=h0)
+            dot(h0_aug, w1, out=y)
+        else:
+            y = self.target(window)
         dist = self._dist
         # |s - y|^2 = |s|^2 - 2 s.y + |y|^2; |y|^2 is the same for every sound, so it is
         # added only where true distances are compared (hysteresis, blend).
-        np.matmul(self._search_aug, self._target_aug, out=dist)
+        np.dot(self._target_aug, self._search_aug_t, out=dist)
         if self._penalty is not None:
             np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
             self._logits += self._head_b
             dist += self._penalty[int(np.argmax(self._logits))]
-        best = int(np.argmin(dist))
+        best = int(dist.argmin())
         cur = self.current
         if cur < 0 or best == cur:
             self.current = best

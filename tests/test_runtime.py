@@ -67,11 +67,26 @@ def test_frame_picks_the_closest_sound_with_hysteresis(runtime, parts):
     assert all(runtime.frame(w)[0] == first for w in moving[1:])
 
 
+def test_fused_frame_equals_the_general_path(parts):
+    config, arrays, models = parts
+    fused, general = (Runtime(Bundle("(test)", config, arrays)) for _ in range(2))
+    assert fused._fused is not None
+    general._fused = None
+    for w in models["windows"][:100]:
+        a, pa = fused.frame(w)
+        b, pb = general.frame(w)
+        assert a == b
+        np.testing.assert_array_equal(pa, pb)
+    np.testing.assert_allclose(fused._target, general._target, atol=1e-6)
+
+
 def test_hysteresis_switches_only_past_the_margin(runtime):
     # A controlled bank: sounds a=(0,0) and b=(1,0); the target point is placed by hand.
     runtime._search = runtime.bank_search = np.array([[0, 0], [1, 0]], np.float32)
     runtime._search_sq = (runtime._search ** 2).sum(1)
-    runtime._search_aug = np.hstack([-2 * runtime._search, runtime._search_sq[:, None]])
+    runtime._search_aug_t = np.ascontiguousarray(
+        np.hstack([-2 * runtime._search, runtime._search_sq[:, None]]).T)
+    runtime._fused = None  # the general path, with target() replaced below
     runtime._dist = np.empty(2, np.float32)
     runtime.hysteresis = 0.2
     runtime._target_aug = np.array([0, 0, 1], np.float32)  # frame() searches with [y, 1]
