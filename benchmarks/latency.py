@@ -11,8 +11,9 @@
    ``input -> audio = (block start - input) + playback latency``; jitter = p99 - p1.
 
 Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S] [--buffers 256 128 64 32] [--json]
-Without --model a model of the default architecture is trained quickly on synthetic gestures
-(latency depends on the network and bank sizes, not on how well they were trained).
+Without --model it uses the shipped models/default, or, when that is missing, trains a model of
+the default architecture quickly on synthetic gestures (latency depends on the network and
+bank sizes, not on how well they were trained).
 """
 
 from __future__ import annotations
@@ -271,7 +272,8 @@ def table(results: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="model bundle (default: train a quick one)")
+    parser.add_argument("--model", help="model bundle (default: models/default, else a quickly "
+                                         "trained one)")
     parser.add_argument("--inputs", type=int, default=2000, help="OSC inputs to send")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per audio run")
     parser.add_argument("--buffers", type=int, nargs="*", default=[256, 128, 64, 32])
@@ -279,11 +281,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or quick_model(tmp)
+        shipped = os.path.join(ROOT, "models", "default")
+        model = args.model or (shipped if os.path.isdir(shipped) else quick_model(tmp))
         results = {"osc": osc_round_trip(model, args.inputs),
                    "audio": [audio_latency(model, args.rate, b, args.seconds)
                              for b in args.buffers]}
-    print(json.dumps(results, indent=1) if args.json else table(results))
+    results["model"] = os.path.relpath(model, ROOT) if args.model or model == shipped else \
+        "(quickly trained, default architecture)"
+    print(json.dumps(results, indent=1) if args.json else
+          f"model: {results['model']}\n" + table(results))
     return 0
 
 
