@@ -454,3 +454,26 @@ def test_replay_plays_through_real_voices_on_jack(model, run_cli, tmp_path):
                              timeout=90)
             assert result.code == 0, (audio, result.err)
             assert "Performance:" in result.out and "audio adds one block of 2.90 ms" in result.out
+
+
+@pytest.mark.slow
+def test_latency_benchmark_runs_and_reports_every_row(model):
+    """benchmarks/latency.py end to end, small: the table's rows exist (no timing asserted)."""
+    import json
+    import subprocess
+    import sys
+
+    path, _, _ = model
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "latency.py"),
+                           "--model", path, "--inputs", "60", "--seconds", "0.5",
+                           "--buffers", "128", "--json"], capture_output=True, text=True,
+                          timeout=180, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["osc"]["round_trip"]["n"] >= 50 and result["osc"]["inside_perform"]["n"] == 60
+    (audio,) = result["audio"]
+    if "error" in audio:
+        pytest.skip(audio["error"])
+    assert audio["period"] == 128 and audio["playback_latency_frames"] > 0
+    assert audio["to_audio"]["n"] > 20 and audio["to_audio"]["p50"] > audio["to_block"]["p50"]
