@@ -11,7 +11,7 @@ for windows and the frame rule, :meth:`runtime.Runtime.frame` for the sound. A r
 therefore sends exactly the rows of ``instrument render --controls``.
 
 Nothing here imports torch, and nothing is allocated per frame beyond what numpy needs for
-a few small views: every buffer (parameters, latency ring, trail) is allocated once.
+a few small views: every buffer (parameters, latency rings) is allocated once.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600   # gesture plane for OSC input without a window
-SWITCH_INTERVAL_S = 0.0005
+SWITCH_INTERVAL_S = 0.0005                  # longest GIL wait of an input thread (see below)
 LATENCY_RING = 1 << 16                      # frames kept for percentiles (about 10 min @100 Hz)
 
 
@@ -316,9 +316,10 @@ def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None 
     rejected = loop.tracker.rejected + (osc_in.rejected if osc_in is not None else 0)
     parts.append(f"{loop.dropped_still} dropped, {rejected} bad pointer samples ignored")
     if osc_in is not None:
-        bad = {k: v for k, v in osc_in.counts.items() if v and k != "ok"}
-        parts.append(f"OSC in :{osc_in.port}: {osc_in.counts['ok']} good packets"
-                     + (f", rejected {bad}" if bad else ""))
+        bad = ", ".join(f"{count} {kind.replace('_', ' ')}"
+                        for kind, count in osc_in.counts.items() if count and kind != "ok")
+        parts.append(f"OSC in on UDP {osc_in.port}: {osc_in.counts['ok']} good packets"
+                     + (f", rejected: {bad}" if bad else ""))
     if osc_out is not None:
         errors = osc_out.error_count
         text = f"OSC out to {osc_targets_text(osc_out)}: {osc_out.packets} packets sent, " \

@@ -212,8 +212,7 @@ def test_live_osc_input_answers_and_counts_garbage(model, run_cli):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "4 bad pointer samples ignored" in out
-    for kind in ("not_osc", "wrong_arity", "non_finite", "absurd"):
-        assert f"'{kind}': 1" in out, out
+    assert "1 good packets, rejected: 1 not osc, 1 wrong arity, 1 non finite, 1 absurd" in out
 
 
 def _free_port() -> int:
