@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>16}  target")
     for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>16}  {target}")
+        print(f"{name:<{width}}  {value:>16}  {target}".rstrip())
     print(f"({result['cpus']} CPUs; {inf['frames']} frames of {args.gestures})")
     return 0
 
