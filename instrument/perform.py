@@ -271,10 +271,9 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
         speed: Playback speed factor when ``realtime``.
         stop: Set it to end the replay early.
     """
-    ts, xs, ys = rec.t.tolist(), rec.x.tolist(), rec.y.tolist()
-    if not ts:
+    if len(rec.t) == 0:
         return
-    start, first = time.perf_counter(), ts[0]
+    start, first = time.perf_counter(), float(rec.t[0])
 
     def wait_until(t: float) -> float:
         due = start + (t - first) / speed
@@ -287,7 +286,7 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
                     time.sleep(delay)
         return due
 
-    for t, x, y in zip(ts, xs, ys):
+    for t, x, y in _samples(rec):
         if stop is not None and stop.is_set():
             return
         if math.isfinite(t):
@@ -301,6 +300,14 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
             if stop is not None and stop.is_set():
                 return
         loop.sample(t, x, y, time.perf_counter())
+
+
+def _samples(rec, chunk: int = 4096):
+    """(t, x, y) as Python floats, a chunk at a time: memory stays flat for long files."""
+    for start in range(0, len(rec.t), chunk):
+        stop = start + chunk
+        yield from zip(rec.t[start:stop].tolist(), rec.x[start:stop].tolist(),
+                       rec.y[start:stop].tolist())
 
 
 def osc_targets_text(osc_out) -> str:
