@@ -43,6 +43,24 @@ def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
     assert res.code == 2 and "--gestures" in res.err
 
 
+@pytest.mark.slow
+def test_train_with_a_sound_bank_file_and_l2(run_cli, tmp_path):
+    from instrument.config import FeatureConfig, SoundConfig
+    from instrument.sounds import build_sound_bank
+
+    bank = build_sound_bank(SoundConfig(n_sounds=250, seconds=0.1), FeatureConfig(n_bands=32),
+                            workers=1)
+    bank.save(str(tmp_path / "bank.npz"))
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=20, seed=2)
+    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path / "m"), "--sound-bank",
+                  str(tmp_path / "bank.npz"), "--epochs", "2", "--mapping", "l2", "--quiet")
+    assert res.code == 0, res.err
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["configs"]["sound"]["n_sounds"] == 250
+    assert config["configs"]["features"]["n_bands"] == 32
+    assert "mapping" not in config["files"]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--sound-labels", "low=carrier_hz:300-50"], "LOW <= HIGH"),
     (["--sound-labels", "low"], "NAME=VALUE"),
@@ -69,3 +87,29 @@ def test_train_refuses_missing_out_dir_and_files(run_cli, tmp_path):
 def test_evaluate_errors(run_cli, tmp_path):
     res = run_cli("evaluate", "--model", str(tmp_path))
     assert res.code == 2 and res.err.count("\n") == 1
+
+
+def test_ctrl_c_leaves_no_half_written_model(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=30, seed=2)
+    out = tmp_path / "models" / "mine"
+    os.makedirs(out.parent)
+    proc = subprocess.Popen([sys.executable, "-m", "instrument", "train", "--gestures", gestures,
+                             "--out", str(out), "--sounds", "300", "--epochs", "1000"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # stage lines: interrupt while the gesture SAE trains
+        if "sound bank:" in line:
+            break
+    time.sleep(0.5)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert os.listdir(out.parent) == []  # no model, no temporary directory
