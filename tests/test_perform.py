@@ -228,6 +228,13 @@ def test_bad_arguments_are_one_line(model, run_cli, tmp_path):
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
     result = run_cli("perform", "--model", path, "--headless", "--audio", "none", "--fast")
     assert result.code == 2 and "--replay" in result.err
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("0.0.0.0", 0))
+        port = taken.getsockname()[1]
+        result = run_cli("perform", "--model", path, "--headless", "--audio", "none",
+                         "--osc-in", str(port), "--seconds", "1")
+    assert result.code == 2 and result.out == "" and len(result.err.strip().splitlines()) == 1
+    assert f"port {port} is already in use" in result.err
 
 
 def _rss_bytes() -> int:
