@@ -52,7 +52,7 @@ REJECT_KINDS = (NOT_OSC, WRONG_ADDRESS, WRONG_TYPES, WRONG_ARITY, NON_FINITE, TO
                 ABSURD, HANDLER_ERROR)
 
 _NUMBER_TAGS = {"f": ">f", "i": ">i", "d": ">d", "h": ">q"}
-_TAG_SIZE = {"f": 4, "i": 4, "d": 8, "h": 8, "s": None, "b": None, "T": 0, "F": 0, "N": 0}
+_TAG_SIZE = {"f": 4, "i": 4, "d": 8, "h": 8}
 
 
 # --- pure encoding ------------------------------------------------------------------------
