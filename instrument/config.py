@@ -333,10 +333,10 @@ class TrainConfig:
     holdout: float = 0.2
     mapping_hidden: int = 128
     mapping_activation: str = "tanh"
-    mapping_epochs: int = 40
+    mapping_epochs: int = 80
     mapping_lr: float = 3e-3
     structure_dims: int = 4
-    spread_iterations: int = 2
+    spread_iterations: int = 1
     hysteresis: float = 0.1
     blend_k: int = 1
     still_hold: bool = True

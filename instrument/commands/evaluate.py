@@ -20,9 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", required=True, type=existing_dir, metavar="DIR",
                         help="model directory from 'instrument train'")
     parser.add_argument("--gestures", type=existing_file, metavar="FILE",
-                        help="held-out gesture recording (default: the model's stored held-out "
-                             "figures are recomputed on recordings/demo.jsonl's tail if that is "
-                             "what it was trained on)")
+                        help="gesture recording the model was not trained on (default: the "
+                             "held-out tail of the model's own training recording, looked up "
+                             "in recordings/)")
     parser.add_argument("--holdout", type=float, default=None, metavar="SHARE",
                         help="with --gestures: measure only this tail share of the file "
                              "(default: the whole file; use the model's training share to "
