@@ -288,3 +288,138 @@ def test_numpy_equals_pyo_ramped(tmp_path):
     theirs = pyo_render_file(str(tmp_path / "ramp.wav"), params, n, RATE)
     peak, rms = compare_with_pyo(render_fm(*params, n, RATE), theirs, RATE)
     assert peak < 0.005 and rms < 0.001
+
+
+# --- scheduled changes (sample-accurate targets) ----------------------------------------------
+
+A, B, C = [300.0, 2.0, 1.0, 0.4], [500.0, 1.0, 4.0, 0.8], [120.0, 3.0, 0.5, 0.2]
+
+
+def render_by_hand(changes, n, block, initial=A):
+    """Reference: render up to each change's sample, set_target, render on (same calls the
+    voice makes when it splits a block)."""
+    voice = SmoothedFM(RATE, 0.002, initial=initial)
+    voice.set_target(initial)
+    out = np.zeros(n, dtype=np.float32)
+    cuts = sorted({0, n, *range(0, n, block), *(s for s, _ in changes)})
+    pending = sorted(changes, key=lambda c: c[0])
+    for lo, hi in zip(cuts, cuts[1:]):
+        while pending and pending[0][0] <= lo:
+            voice.set_target(pending.pop(0)[1])
+        voice.render(out[lo:hi])
+    return out
+
+
+def test_scheduled_changes_land_at_their_exact_samples():
+    changes = [(100, B), (256, C), (300, A), (301, B), (700, C)]  # 256: a block boundary
+    voice = SmoothedFM(RATE, 0.002, initial=A)
+    voice.set_target(A)
+    for sample, values in reversed(changes):  # any order: the queue sorts by sample
+        voice.schedule(sample, values)
+    out = np.zeros(1024, dtype=np.float32)
+    for lo in range(0, 1024, 256):
+        voice.render(out[lo:lo + 256])
+        if lo == 256:
+            assert voice.pending == 1  # 700 is due after this block: still queued
+    assert voice.samples_rendered == 1024 and voice.pending == 0 and voice.late == 0
+    np.testing.assert_array_equal(out, render_by_hand(changes, 1024, 256))  # bit for bit
+    # a change at sample s already moves sample s; one sample later is another signal
+    moved = render_by_hand([(101, B), *changes[1:]], 1024, 256)
+    assert np.array_equal(out[:100], moved[:100]) and out[100] != moved[100]
+
+
+def test_a_change_due_before_the_block_applies_at_its_start_and_counts_as_late():
+    voice = SmoothedFM(RATE, 0.002, initial=A)
+    voice.set_target(A)
+    out = np.zeros(512, dtype=np.float32)
+    voice.render(out[:256])
+    voice.schedule(10, B)     # already rendered
+    voice.render(out[256:])
+    assert voice.late == 1
+    np.testing.assert_array_equal(out, render_by_hand([(256, B)], 512, 256))
+
+
+def test_scheduling_at_block_starts_equals_set_target_bit_for_bit():
+    by_schedule = SmoothedFM(RATE, 0.01, initial=A)
+    by_target = SmoothedFM(RATE, 0.01, initial=A)
+    a, b = np.zeros(2048, dtype=np.float32), np.zeros(2048, dtype=np.float32)
+    for i, lo in enumerate(range(0, 2048, 128)):
+        values = (A, B, C)[i % 3]
+        by_schedule.schedule(lo, values)
+        by_target.set_target(values)
+        by_schedule.render(a[lo:lo + 128])
+        by_target.render(b[lo:lo + 128])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_full_queue_drops_the_earliest_due_change_and_counts_it():
+    voice = SmoothedFM(RATE, 0.002, initial=A, schedule_capacity=4)
+    samples = [200, 210, 220, 230, 240, 250]
+    for s, values in zip(samples, [B, C, B, C, A, B]):
+        assert voice.schedule(s, values)
+    assert voice.pending == 4 and voice.dropped == 2   # 200 and 210 went
+    assert voice.schedule(5, C) is False               # earlier than everything queued: dropped
+    assert voice.dropped == 3 and voice.pending == 4
+    out = np.zeros(512, dtype=np.float32)
+    voice.render(out)
+    kept = [(220, B), (230, C), (240, A), (250, B)]
+    np.testing.assert_array_equal(out, render_by_hand(kept, 512, 512))
+
+
+def test_render_with_scheduled_changes_allocates_nothing():
+    voice = SmoothedFM(RATE, 0.01, max_block=512)
+    voice.set_target(A)
+    rows = [voice.prepare_target(v) for v in (A, B, C)]
+    buf = np.zeros(512, dtype=np.float32)
+    voice.schedule_prepared(100, rows[1])
+    voice.render(buf)  # warm up
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for i in range(200):
+        start = voice.samples_rendered
+        for j, offset in enumerate((3, 200, 511)):
+            voice.schedule_prepared(start + offset, rows[(i + j) % 3])
+        voice.render(buf)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename")
+                if "fm.py" in str(stat.traceback))
+    assert voice.pending == 0 and voice.late == 0
+    assert grown < 2048
+
+
+def test_schedule_from_another_thread_while_rendering():
+    voice = SmoothedFM(RATE, 0.002, schedule_capacity=512)
+    targets = [[50 + i, 0.25 + i / 100, i / 50, i / 500] for i in range(400)]
+    done = threading.Event()
+
+    def control():
+        for i, t in enumerate(targets):
+            voice.schedule(20 * i, t)
+        done.set()
+
+    thread = threading.Thread(target=control)
+    buf = np.zeros(64, dtype=np.float32)
+    thread.start()
+    while not done.is_set():
+        voice.render(buf)
+        assert np.isfinite(buf).all()
+    thread.join()
+    while voice.pending:
+        voice.render(buf)
+    for _ in range(100):
+        voice.render(buf)
+    assert voice.dropped == 0
+    np.testing.assert_allclose(voice.current, targets[-1], rtol=1e-6)
+
+
+def test_schedule_bad_input():
+    voice = SmoothedFM(RATE, 0.01)
+    for sample in (-1, 1.5, True, "3"):
+        with pytest.raises(BadInput, match="whole number"):
+            voice.schedule(sample, A)
+    with pytest.raises(BadInput, match="index = 11"):
+        voice.schedule(0, [440, 1, 11, 1])
+    with pytest.raises(BadInput, match="capacity"):
+        SmoothedFM(RATE, 0.01, schedule_capacity=0)
+    assert voice.pending == 0
