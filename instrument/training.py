@@ -198,7 +198,23 @@ def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
     if frame_windows is not None and len(frame_windows):
         sounds, _ = runtime.play(frame_windows)
         still = np.array([runtime.is_still(w) for w in frame_windows], bool)
-    return metrics.mapping_quality(gesture, played, runtime.bank_search, sounds, still, seed=seed)
+    result = metrics.mapping_quality(gesture, played, runtime.bank_search, sounds, still,
+                                     seed=seed)
+    if sounds is not None:
+        # The same frames without the still hold (hysteresis only), said next to it so the
+        # hold's share of the stability figure is plain.
+        hold = runtime.still_hold
+        runtime.still_hold = False
+        try:
+            unheld, _ = runtime.play(frame_windows)
+        finally:
+            runtime.still_hold = hold
+            runtime.reset()
+        rng = np.random.default_rng(seed + 2)
+        result["model"]["stability_no_hold"] = metrics.stability(unheld, still)
+        result["random"]["stability_no_hold"] = metrics.stability(
+            unheld[rng.permutation(len(unheld))], still)
+    return result
 
 
 def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: GestureConfig,

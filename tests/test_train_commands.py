@@ -32,7 +32,8 @@ def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
     res = run_cli("evaluate", "--model", str(out), "--gestures", held_out, "--json")
     assert res.code == 0, res.err
     report = json.loads(res.out)
-    keys = {"trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability"}
+    keys = {"trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability",
+            "stability_no_hold"}
     assert set(report["model_figures"]) == keys == set(report["random_baseline"])
     assert {"model", "gestures", "holdout", "n_windows", "n_sounds", "k", "pairing",
             "mapping"} <= set(report)
@@ -61,6 +62,24 @@ def test_train_with_a_sound_bank_file_and_l2(run_cli, tmp_path):
     assert "mapping" not in config["files"]
 
 
+@pytest.mark.slow
+def test_train_with_labels_from_the_command_line(run_cli, tmp_path):
+    free = write_strokes(tmp_path / "free.jsonl", seconds=15, seed=1)
+    circles = write_strokes(tmp_path / "circles.jsonl", seconds=15, seed=2, kinds=(0,))
+    lines = write_strokes(tmp_path / "lines.jsonl", seconds=15, seed=3, kinds=(1,))
+    res = run_cli("train", "--gestures", free, "--out", str(tmp_path / "m"), "--sounds", "300",
+                  "--epochs", "2", "--pairing", "labels", "--quiet",
+                  "--gesture-labels", f"circles={circles}", f"lines={lines}",
+                  "--sound-labels", "low=carrier_hz:50-300", "high=carrier_hz:300-2000",
+                  "--match", "circles=high", "lines=low")
+    assert res.code == 0, res.err
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["labels"] == {"gesture": ["circles", "lines"], "sound": ["low", "high"],
+                                "match": {"circles": "high", "lines": "low"}}
+    assert config["runtime"]["match"] == [1, 0]
+    assert config["gesture_files"] == ["free.jsonl", "circles.jsonl", "lines.jsonl"]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--sound-labels", "low=carrier_hz:300-50"], "LOW <= HIGH"),
     (["--sound-labels", "low"], "NAME=VALUE"),
@@ -68,6 +87,7 @@ def test_train_with_a_sound_bank_file_and_l2(run_cli, tmp_path):
     (["--pairing", "labels"], "--gesture-labels"),
     (["--report", "r.jpg"], ".png"),
     (["--sounds", "0"], "must be >= 1"),
+    (["--sounds", "5"], "too few"),
 ])
 def test_train_argument_errors(run_cli, tmp_path, extra, message):
     gestures = write_strokes(tmp_path / "g.jsonl", seconds=1, seed=2)

@@ -13,7 +13,8 @@ from instrument.commands.argtypes import existing_dir, existing_file, nonnegativ
 NAME = "evaluate"
 HELP = "measure a model's mapping (trustworthiness, continuity, coverage, ...) vs a random baseline"
 
-KEYS = ("trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability")
+KEYS = ("trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability",
+        "stability_no_hold")
 
 
 def add_arguments(parser) -> None:
@@ -74,8 +75,9 @@ def run(args) -> int:
         return 0
     print(f"{args.model} ({result['pairing']} pairing, {result['mapping']} mapping) on "
           f"{result['n_windows']} windows of {path} (tail {holdout:g}), k={result['k']}:")
-    print(f"  {'':<16} {'model':>7} {'random':>7}")
+    print(f"  {'':<18} {'model':>7} {'random':>7}")
     for key in KEYS:
         if key in result["model_figures"]:
-            print(f"  {key:<16} {result['model_figures'][key]:7.3f} {result['random_baseline'][key]:7.3f}")
+            model, chance = result["model_figures"][key], result["random_baseline"][key]
+            print(f"  {key:<18} {model:7.3f} {chance:7.3f}")
     return 0

@@ -130,6 +130,9 @@ def run(args) -> int:
         bank = SoundBank.load(args.sound_bank)
         sound_cfg, feature_cfg = bank.sound_config, bank.feature_config
     elif args.sounds:
+        if args.sounds < 20:
+            raise BadInput(f"--sounds {args.sounds} is too few for a sound bank",
+                           "use 20 or more (the paper used 5000)")
         sound_cfg = SoundConfig(n_sounds=args.sounds)
     log = (lambda text: None) if args.quiet else (lambda text: print(f"  {text}", file=sys.stderr))
     config, arrays, summary = train_instrument(recordings, train_cfg, GestureConfig(), sound_cfg,
@@ -159,9 +162,10 @@ def summary_text(out: str, summary: dict, report: str | None) -> str:
                  + (f", mapping {losses['mapping']:.4f}" if losses["mapping"] is not None else ""))
     where = "held-out" if m.get("held_out") else "training"
     lines.append(f"mapping quality on {m['n_windows']} {where} windows (model vs random):")
-    for key in ("trustworthiness", "continuity", "spearman", "coverage", "stability"):
+    for key in ("trustworthiness", "continuity", "spearman", "coverage", "stability",
+                "stability_no_hold"):
         if key in m["model"]:
-            lines.append(f"  {key:<16} {m['model'][key]:6.3f}   {m['random'][key]:6.3f}")
+            lines.append(f"  {key:<18} {m['model'][key]:6.3f}   {m['random'][key]:6.3f}")
     if report:
         lines.append(f"report: {report}")
     return "\n".join(lines)
