@@ -4,13 +4,17 @@
    a user runs it; a client sends ``/wek/inputs`` (a moving pointer, every 5 ms) and receives
    ``/wek/outputs``, timestamping both on one clock. perform's own ``--latency-report``
    (packet arrival -> frame sent, measured inside) is shown beside it.
-2. input -> audio: the control loop feeds pyo's jack backend on a private ``jackd -d dummy``
-   server. A pyo callback timestamps the start of every audio block; a frame is carried by
+2. input -> audio (pyo, as soon as possible): the control loop feeds pyo's jack backend on a
+   private ``jackd -d dummy`` server. A pyo callback timestamps the start of every audio block; a frame is carried by
    the first block that starts after its parameters were set, and is heard JACK's playback
    latency (read from ``jack_lsp -l``) after that block starts. So
    ``input -> audio = (block start - input) + playback latency``; jitter = p99 - p1.
+3. input -> audio (sounddevice voice, ``perform --fixed-latency``): every change is scheduled
+   for the sample heard a fixed delay after its input (one block + the output latency + 2 ms);
+   see :func:`fixed_latency` for how the heard time is measured.
 
-Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S] [--buffers 256 128 64 32] [--json]
+Usage: python benchmarks/latency.py [--model M] [--inputs N] [--seconds S]
+       [--buffers 256 128 64 32] [--fixed-buffers 64 32] [--json]
 Without --model it uses the shipped models/default, or, when that is missing, trains a model of
 the default architecture quickly on synthetic gestures (latency depends on the network and
 bank sizes, not on how well they were trained).
@@ -19,6 +23,7 @@ bank sizes, not on how well they were trained).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -240,17 +245,115 @@ def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
             jackd.kill()
 
 
+def fixed_latency(model: str, rate: int, period: int, seconds: float,
+                  margin_s: float = 0.002) -> dict:
+    """Part 3: the sounddevice voice with a constant delay (``perform --fixed-latency``).
+
+    Each change is scheduled for the sample heard ``delay`` after its input. Independently of
+    the voice's smoothed stream clock, every block's raw DAC time (PortAudio's
+    outputBufferDacTime on perf_counter's clock, read at callback entry) and the sample each
+    change landed on are recorded, so heard = raw block DAC time + offset in the block; a
+    change too late for its sample lands at the start of the block that took it.
+    """
+    from instrument import gestures, perform
+    from instrument.runtime import Runtime
+    from instrument.synth import SoundDeviceVoice
+
+    jackd, name = start_jackd(rate, period)
+    if jackd is None:
+        return {"error": "jackd (jackd2) is not installed or did not start"}
+    voice = None
+    try:
+        runtime = Runtime.from_bundle(model)
+        voice = SoundDeviceVoice(rate, period, table=runtime.table)
+        n_max = int(seconds * rate / period * 2) + 1000
+        block_dac, block_start = np.zeros(n_max), np.zeros(n_max, dtype=np.int64)
+        count = [0]
+        landed = []                               # (block index, sample) per scheduled change
+        original_callback, original_schedule = voice.callback, voice.voice.schedule_prepared
+
+        def callback(outdata, frames, time_info, status):
+            k = count[0]
+            if k < n_max:
+                offset = time.perf_counter() - time_info.currentTime
+                block_dac[k] = time_info.outputBufferDacTime + offset
+                block_start[k] = voice.voice.samples_rendered
+                count[0] += 1
+            original_callback(outdata, frames, time_info, status)
+
+        def schedule(sample, smooth):
+            landed.append((count[0] - 1, sample))
+            return original_schedule(sample, smooth)
+
+        voice.callback = callback                 # the stream is opened with voice.callback
+        voice.voice.schedule_prepared = schedule
+        voice.start()
+        time.sleep(0.3)
+        delay = voice.on_time_delay + margin_s
+        loop = perform.ControlLoop(runtime, gestures.GestureTracker(runtime.gesture_config,
+                                                                    800, 600),
+                                   voices=[voice], fixed_latency=delay)
+        rng = np.random.default_rng(0)
+        inputs = []
+        start, t = time.perf_counter(), 0.0
+        while time.perf_counter() - start < seconds:
+            t += float(rng.uniform(0.004, 0.012))
+            pause = start + t - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            arrival = time.perf_counter()
+            phase = 2 * math.pi * t / 2.0
+            loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)
+            inputs.append(arrival)
+        time.sleep(delay + 0.1)
+        heard = [block_dac[k] + max(sample - block_start[k], 0) / rate
+                 for k, sample in landed[:len(inputs)] if 0 <= k < count[0]]
+        return {"period": period, "rate": rate, "delay_ms": delay * 1e3,
+                "changes": len(inputs), "late": int(voice.late_changes),
+                "to_audio": stats(np.array(heard) - np.array(inputs[:len(heard)]))}
+    finally:
+        if voice is not None:
+            voice.stop()
+        import sounddevice as sd
+
+        # PortAudio must let go of this JACK server while it still runs (its exit handler
+        # asserts otherwise), then start again without it for the next run.
+        sd._terminate()
+        os.environ.pop("JACK_DEFAULT_SERVER", None)
+        jackd.terminate()
+        try:
+            jackd.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            jackd.kill()
+        with quiet_stderr():
+            sd._initialize()
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence C libraries on file descriptor 2 (PortAudio probing ALSA on a machine without)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def table(results: dict) -> str:
-    head = f"{'path':46s} {'n':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'jitter':>7s}"
+    head = f"{'path':56s} {'n':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'jitter':>7s}"
     rows = [head, "-" * len(head)]
 
     def row(name, s):
         if not s or not s.get("n"):
-            rows.append(f"{name:46s} {'-':>6s}")
+            rows.append(f"{name:56s} {'-':>6s}")
             return
         cells = " ".join(f"{s[k]:7.3f}" if k in s else f"{'':7s}"
                          for k in ("p50", "p95", "p99", "max", "jitter"))
-        rows.append(f"{name:46s} {s['n']:6d} {cells}")
+        rows.append(f"{name:56s} {s['n']:6d} {cells}")
 
     osc = results.get("osc")
     if osc:
@@ -261,12 +364,22 @@ def table(results: dict) -> str:
             rows.append(f"input -> audio: {audio['error']}")
             continue
         tag = f"{audio['period']} @ {audio['rate'] / 1000:g} kHz"
-        row(f"input -> audio, jack dummy {tag}", audio["to_audio"])
+        row(f"input -> audio, pyo, block {tag}", audio["to_audio"])
         row(f"  of which: wait for the next block", audio["to_block"])
         row(f"  of which: control path (set_params)", audio["control"])
-    rows.append("milliseconds; input -> audio = wait for the block + JACK playback latency "
-                "(" + ", ".join(f"{a['playback_latency_frames']} frames @ {a['period']}"
-                                for a in results.get("audio", []) if "error" not in a) + ")")
+    for fixed in results.get("fixed", []):
+        if "error" in fixed:
+            rows.append(f"fixed latency: {fixed['error']}")
+            continue
+        row(f"input -> audio, sounddevice, block {fixed['period']}, --fixed-latency "
+            f"{fixed['delay_ms']:.1f}", fixed["to_audio"])
+        rows.append(f"  ({fixed['late']} of {fixed['changes']} changes late)")
+    rows.append("milliseconds, on jackd -d dummy. pyo: wait for the next block + JACK playback "
+                "latency (" + ", ".join(f"{a['playback_latency_frames']} frames @ {a['period']}"
+                                        for a in results.get("audio", []) if "error" not in a)
+                + ").")
+    rows.append("sounddevice --fixed-latency: each change at its own sample; heard = the raw DAC "
+                "time of its block + its offset in the block.")
     return "\n".join(rows)
 
 
@@ -277,6 +390,8 @@ def main(argv=None) -> int:
     parser.add_argument("--inputs", type=int, default=2000, help="OSC inputs to send")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per audio run")
     parser.add_argument("--buffers", type=int, nargs="*", default=[256, 128, 64, 32])
+    parser.add_argument("--fixed-buffers", type=int, nargs="*", default=[64, 32],
+                        help="block sizes for the sounddevice fixed-latency runs")
     parser.add_argument("--rate", type=int, default=44100)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -285,7 +400,9 @@ def main(argv=None) -> int:
         model = args.model or (shipped if os.path.isdir(shipped) else quick_model(tmp))
         results = {"osc": osc_round_trip(model, args.inputs),
                    "audio": [audio_latency(model, args.rate, b, args.seconds)
-                             for b in args.buffers]}
+                             for b in args.buffers],
+                   "fixed": [fixed_latency(model, args.rate, b, args.seconds)
+                             for b in args.fixed_buffers]}
     results["model"] = os.path.relpath(model, ROOT) if args.model or model == shipped else \
         "(quickly trained, default architecture)"
     print(json.dumps(results, indent=1) if args.json else

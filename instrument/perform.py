@@ -82,13 +82,18 @@ class ControlLoop:
         voices: Audio voices with ``set_params(physical)`` and ``mute(bool)``.
         on_frame: Optional ``callback(t, sound, params_physical)`` after every frame (tests,
             control-stream capture); it gets a reused buffer, copy what you keep.
+        fixed_latency: None: voices apply each frame as soon as they can (at their next
+            block: 0..1 block of jitter). Seconds: each frame is heard exactly this long after
+            its input arrived (voices with ``set_params(p, at=t)``: the sounddevice voice).
     """
 
-    def __init__(self, runtime, tracker, osc_out=None, voices=(), on_frame=None):
+    def __init__(self, runtime, tracker, osc_out=None, voices=(), on_frame=None,
+                 fixed_latency: float | None = None):
         self.runtime = runtime
         self.tracker = tracker
         self.osc_out = osc_out
         self.voices = list(voices)
+        self.fixed_latency = fixed_latency
         self.on_frame = on_frame
         self.table = runtime.table
         n = len(self.table)
@@ -152,7 +157,7 @@ class ControlLoop:
             if not self.tracker.push(t, x, y):
                 return False
             self.last_sample = (t, x, y)
-            self._frame(t)
+            self._frame(t, arrival)
             self.sample_frames += 1
             if arrival is not None:
                 self.latency.add(time.perf_counter() - arrival)
@@ -168,7 +173,7 @@ class ControlLoop:
             last = self.tracker.last_time
             if last is None or t <= last:
                 return False
-            self._frame(t)
+            self._frame(t, due)
             self.still_frames += 1
             if due is not None:
                 self.still_lateness.add(max(time.perf_counter() - due, 0.0))
@@ -179,7 +184,7 @@ class ControlLoop:
         with self._lock:
             return self.tracker.next_still_time()
 
-    def _frame(self, t: float) -> None:
+    def _frame(self, t: float, arrival: float | None) -> None:
         # Called with the lock held: window -> runtime -> every sink. The window is taken
         # even while held: it advances the tracker's still-frame schedule.
         window = self.tracker.window_at(t)
@@ -200,8 +205,13 @@ class ControlLoop:
             physical[self._amp] = unit[self._amp] = 0.0
         if self.osc_out is not None:
             self.osc_out.send_frame(sound, unit, physical)
-        for voice in self.voices:
-            voice.set_params(physical)
+        if self.fixed_latency is None:
+            for voice in self.voices:
+                voice.set_params(physical)
+        else:
+            at = (time.perf_counter() if arrival is None else arrival) + self.fixed_latency
+            for voice in self.voices:
+                voice.set_params(physical, at=at)
         if self.on_frame is not None:
             self.on_frame(t, sound, physical)
         if self.muted and self._amp >= 0:
@@ -314,7 +324,19 @@ def osc_targets_text(osc_out) -> str:
     return ", ".join(f"{h}:{p}" for h, p in osc_out.targets)
 
 
-def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None = None) -> str:
+def fixed_latency_note(voice, latency_s: float) -> str:
+    """One line on the constant latency chosen, against what the audio stream needs."""
+    needed = voice.on_time_delay
+    text = f"Fixed latency {latency_s * 1e3:.1f} ms: every change is heard that long after " \
+           "its input"
+    if needed is not None and latency_s < needed:
+        text += (f"; this stream needs at least {needed * 1e3:.1f} ms (one block plus its "
+                 "output latency), so some changes will be late (counted)")
+    return text + "."
+
+
+def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None = None,
+            voices=()) -> str:
     """The one-paragraph report printed on exit."""
     lat = loop.latency.percentiles()
     parts = [f"{loop.frames} control frames ({loop.sample_frames} from pointer samples, "
@@ -334,6 +356,9 @@ def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None 
         if osc_out.errors["refused"]:
             text += f" ({osc_out.errors['refused']} refused: no program listening there)"
         parts.append(text)
+    late = sum(getattr(voice, "late_changes", 0) for voice in voices)
+    if loop.fixed_latency is not None:
+        parts.append(f"fixed latency {loop.fixed_latency * 1e3:.1f} ms, {late} changes late")
     if lat["n"]:
         parts.append(f"control latency input->sent p50 {lat['p50'] * 1e3:.3f} ms, "
                      f"p99 {lat['p99'] * 1e3:.3f} ms, max {lat['max'] * 1e3:.3f} ms")
@@ -378,6 +403,7 @@ class PerformOptions:
     latency_report: bool = False
     seconds: float | None = None
     controls: str | None = None          # write the control stream CSV played (render's format)
+    fixed_latency_s: float | None = None  # sounddevice voice: constant input -> sound delay
     fps: float = 60.0
 
 
@@ -441,6 +467,10 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     from instrument.osc import DEFAULT_IN_PORT, DEFAULT_OUT, OscIn, OscOut
     from instrument.runtime import Runtime
 
+    if opts.fixed_latency_s is not None and opts.audio != "sounddevice":
+        raise BadInput("--fixed-latency needs --audio sounddevice",
+                       "the sounddevice voice plays each change at an exact sample; pyo's "
+                       "voice takes changes once per block")
     if opts.replay and opts.osc_in is not None:
         raise BadInput("--replay and --osc-in cannot be used together",
                        "replay a file, or play live from OSC input, one at a time")
@@ -477,7 +507,10 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             view = LiveView(runtime, rec, fps=opts.fps)
             width, height = (rec.width, rec.height) if rec is not None else view.size
         loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out, voices,
-                           on_frame=controls.write_frame if controls is not None else None)
+                           on_frame=controls.write_frame if controls is not None else None,
+                           fixed_latency=opts.fixed_latency_s)
+        if opts.fixed_latency_s is not None:
+            print_fn(fixed_latency_note(voices[0], opts.fixed_latency_s))
         # one clock for every source: the window's, when there is one
         t0 = time.perf_counter() - (view.window.now() if view is not None else 0.0)
         if osc_in_port is not None:
@@ -522,7 +555,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             controls.close()
     elapsed = time.perf_counter() - t_start
     if loop is not None:
-        print_fn(summary(loop, osc_out, osc_in, elapsed))
+        print_fn(summary(loop, osc_out, osc_in, elapsed, voices))
         if opts.latency_report:
             block = opts.buffer / opts.rate if voices else None
             print_fn(latency_table(loop, block))

@@ -462,6 +462,18 @@ def test_replay_plays_through_real_voices_on_jack(model, run_cli, tmp_path):
                              timeout=90)
             assert result.code == 0, (audio, result.err)
             assert "Performance:" in result.out and "audio adds one block of 2.90 ms" in result.out
+        # constant latency: every change is scheduled for its own sample, 20 ms after input
+        result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                         "--no-osc", "--buffer", "128", "--audio", "sounddevice",
+                         "--fixed-latency", "20", timeout=90)
+        assert result.code == 0, result.err
+        assert "Fixed latency 20.0 ms" in result.out and "at least" not in result.out
+        late = int(result.out.split("fixed latency 20.0 ms, ")[1].split(" changes late")[0])
+        frames = int(result.out.split("Performance: ")[1].split(" control frames")[0])
+        assert late <= 0.05 * frames, result.out
+    result = run_cli("perform", "--model", path, "--replay", rec_path, "--headless",
+                     "--no-osc", "--audio", "pyo", "--fixed-latency", "20")
+    assert result.code == 2 and "--audio sounddevice" in result.err
 
 
 @pytest.mark.slow
@@ -475,7 +487,8 @@ def test_latency_benchmark_runs_and_reports_every_row(model):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "latency.py"),
                            "--model", path, "--inputs", "60", "--seconds", "0.5",
-                           "--buffers", "128", "--json"], capture_output=True, text=True,
+                           "--buffers", "128", "--fixed-buffers", "128", "--json"],
+                          capture_output=True, text=True,
                           timeout=180, cwd=root)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
@@ -485,3 +498,6 @@ def test_latency_benchmark_runs_and_reports_every_row(model):
         pytest.skip(audio["error"])
     assert audio["period"] == 128 and audio["playback_latency_frames"] > 0
     assert audio["to_audio"]["n"] > 20 and audio["to_audio"]["p50"] > audio["to_block"]["p50"]
+    (fixed,) = result["fixed"]
+    assert fixed["period"] == 128 and fixed["to_audio"]["n"] > 20
+    assert fixed["delay_ms"] > 128 / 44.1 and 0 <= fixed["late"] <= fixed["changes"]

@@ -43,6 +43,10 @@ def add_arguments(parser) -> None:
                         help="print a latency table (p50/p95/p99/max) on exit")
     parser.add_argument("--seconds", type=positive_float, metavar="S",
                         help="stop after S seconds")
+    parser.add_argument("--fixed-latency", type=positive_float, metavar="MS",
+                        help="with --audio sounddevice: hear every change exactly MS "
+                             "milliseconds after its input (constant latency, no block "
+                             "jitter); at least one block plus the output latency")
     parser.add_argument("--controls", metavar="CSV",
                         help="also write the control stream played (t,sound,<params>), in the "
                              "format of 'instrument render --controls'")
@@ -60,5 +64,6 @@ def run(args) -> int:
         buffer=args.buffer, rate=args.rate, smoothing_s=args.smoothing, osc=args.osc,
         no_osc=args.no_osc, osc_in=args.osc_in, osc_in_pixels=args.osc_in_pixels,
         replay=args.replay, fast=args.fast, headless=args.headless,
-        latency_report=args.latency_report, seconds=args.seconds, controls=args.controls)
+        latency_report=args.latency_report, seconds=args.seconds, controls=args.controls,
+        fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0)
     return run_session(options, print_fn=lambda text: print(text, flush=True))
