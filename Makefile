@@ -27,8 +27,13 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
+# Every benchmark, each printing its table (speed targets live here, not in unit tests).
 bench: setup
 	$(PY) benchmarks/sae_accuracy.py --dataset digits
+	$(PY) benchmarks/sound.py
+	$(PY) benchmarks/gestures_speed.py
+	$(PY) benchmarks/train.py
+	$(PY) benchmarks/latency.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -23,7 +23,6 @@ bank sizes, not on how well they were trained).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -257,7 +256,7 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
     """
     from instrument import gestures, perform
     from instrument.runtime import Runtime
-    from instrument.synth import SoundDeviceVoice
+    from instrument.synth import SoundDeviceVoice, quiet_stderr
 
     jackd, name = start_jackd(rate, period)
     if jackd is None:
@@ -325,22 +324,8 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
             jackd.wait(timeout=5)
         except subprocess.TimeoutExpired:
             jackd.kill()
-        with quiet_stderr():
+        with quiet_stderr():  # PortAudio probing ALSA prints a page on a machine without
             sd._initialize()
-
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """Silence C libraries on file descriptor 2 (PortAudio probing ALSA on a machine without)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def table(results: dict) -> str:
@@ -365,8 +350,8 @@ def table(results: dict) -> str:
             continue
         tag = f"{audio['period']} @ {audio['rate'] / 1000:g} kHz"
         row(f"input -> audio, pyo, block {tag}", audio["to_audio"])
-        row(f"  of which: wait for the next block", audio["to_block"])
-        row(f"  of which: control path (set_params)", audio["control"])
+        row("  of which: wait for the next block", audio["to_block"])
+        row("  of which: control path (set_params)", audio["control"])
     for fixed in results.get("fixed", []):
         if "error" in fixed:
             rows.append(f"fixed latency: {fixed['error']}")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from instrument.errors import ModelFileError
-from instrument.safe_io import load_arrays, read_json, save_arrays, write_json_atomic
+from instrument.safe_io import load_arrays, read_format_json, save_arrays, write_json_atomic
 
 FORMAT = "instrument-model"
 VERSION = 1
@@ -120,17 +120,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         raise ModelFileError(f"model {path} {what}",
                              "give the directory written by 'instrument train --out'")
     config_path = os.path.join(path, CONFIG_FILE)
-    config = read_json(config_path, what="model config")
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        found = config.get("format") if isinstance(config, dict) else type(config).__name__
-        raise ModelFileError(f"{config_path} is not an instrument model (format {found!r}, "
-                             f"expected {FORMAT!r})", "give a directory written by 'instrument train'")
-    version = config.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{config_path} has an invalid format version {version!r}", _FIX)
-    if version > VERSION:
-        raise ModelFileError(f"model {path} is format version {version}, newer than this "
-                             f"instrument reads (up to {VERSION})", "upgrade instrument")
+    config = read_format_json(config_path, FORMAT, VERSION, "instrument model",
+                              "give a directory written by 'instrument train'")
     files = config.get("files")
     if not isinstance(files, dict):
         raise ModelFileError(f"{config_path} lists no array files", _FIX)
@@ -145,7 +136,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
                 or not isinstance(entry.get("arrays"), dict):
             raise ModelFileError(f"{config_path}: entry for {stem} is malformed", _FIX)
         file_path = os.path.join(path, f"{stem}.safetensors")
-        loaded = load_arrays(file_path, expected_sha256=entry["sha256"], what=f"model file")
+        loaded = load_arrays(file_path, expected_sha256=entry["sha256"], what="model file")
         expected = entry["arrays"]
         if sorted(loaded) != sorted(expected):
             raise ModelFileError(f"{file_path} holds arrays {sorted(loaded)}, config.json "

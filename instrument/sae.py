@@ -36,7 +36,7 @@ from torch import nn
 from instrument.config import SAEConfig, config_from_dict
 from instrument.errors import BadInput, InstrumentError, ModelFileError
 from instrument.progress import progress
-from instrument.safe_io import load_arrays, read_json, save_arrays, write_json_atomic
+from instrument.safe_io import load_arrays, read_format_json, save_arrays, write_json_atomic
 
 FORMAT = "instrument-sae"
 VERSION = 1
@@ -578,20 +578,8 @@ class StackedAutoencoder:
             raise ModelFileError(f"SAE model directory {directory} does not exist",
                                  "check the path, or save the model first")
         config_path = os.path.join(directory, CONFIG_FILE)
-        meta = read_json(config_path, what="SAE config")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-            raise ModelFileError(f"{config_path} is not an instrument SAE config "
-                                 f"(format {found!r}, expected {FORMAT!r})",
-                                 "point to a directory written by StackedAutoencoder.save")
-        version = meta.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise ModelFileError(f"{config_path} has an invalid format version {version!r}",
-                                 "save the model again")
-        if version > VERSION:
-            raise ModelFileError(f"{config_path} is SAE format version {version}, newer than "
-                                 f"this instrument reads (up to {VERSION})",
-                                 "upgrade instrument to load this model")
+        meta = read_format_json(config_path, FORMAT, VERSION, "instrument SAE config",
+                                "point to a directory written by StackedAutoencoder.save")
         sha = meta.get("weights_sha256")
         if not isinstance(sha, str):
             raise ModelFileError(f"{config_path} has no weights_sha256", "save the model again")

@@ -172,6 +172,35 @@ def read_json(path: str | os.PathLike, what: str = "model config") -> Any:
                              "save the model again or restore the file from a backup") from None
 
 
+def read_format_json(path: str | os.PathLike, fmt: str, newest: int, what: str,
+                     fix: str) -> dict:
+    """Read a JSON config that names its ``format`` and ``version``, and check both.
+
+    Args:
+        path: The config file.
+        fmt: The format name it must carry (e.g. "instrument-model").
+        newest: The newest version this program reads.
+        what: How messages name the file (e.g. "instrument model", "instrument SAE config").
+        fix: The fix for a file that is not of this format or has a malformed version.
+
+    Raises:
+        ModelFileError: Unreadable or invalid JSON, another format, an invalid version, or a
+            version newer than ``newest`` (the fix then says to upgrade instrument).
+    """
+    path = os.fspath(path)
+    config = read_json(path, what=f"{what} file")
+    if not isinstance(config, dict) or config.get("format") != fmt:
+        found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise ModelFileError(f"{path} is not an {what} (format {found!r}, expected {fmt!r})", fix)
+    version = config.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path} has an invalid format version {version!r}", fix)
+    if version > newest:
+        raise ModelFileError(f"{path} is {what} format version {version}, newer than this "
+                             f"instrument reads (up to {newest})", "upgrade instrument to load it")
+    return config
+
+
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed in a model file")
 

@@ -492,7 +492,7 @@ class SoundDeviceVoice:
         try:
             # PortAudio lists host APIs (e.g. a JACK server started after import) only when it
             # initialises: refresh so a server started after this process is seen.
-            with _quiet_stderr():  # ALSA prints a page of probe errors on hosts without it
+            with quiet_stderr():  # ALSA prints a page of probe errors on hosts without it
                 sd._terminate()
                 sd._initialize()
             stream = sd.OutputStream(samplerate=self.rate, blocksize=self.blocksize,
@@ -547,7 +547,7 @@ class SoundDeviceVoice:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """Silence C libraries writing to file descriptor 2 (PortAudio's ALSA probing)."""
     sys.stderr.flush()
     saved = os.dup(2)

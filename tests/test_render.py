@@ -26,7 +26,7 @@ def test_render_is_deterministic_and_follows_the_csv_contract(model, tmp_path):
 
     path, gestures = model
     a = render(path, gestures, tmp_path / "a.wav", tmp_path / "a.csv", rate=8000)
-    b = render(path, gestures, tmp_path / "b.wav", tmp_path / "b.csv", rate=8000)
+    render(path, gestures, tmp_path / "b.wav", tmp_path / "b.csv", rate=8000)
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     lines = (tmp_path / "a.csv").read_text().splitlines()

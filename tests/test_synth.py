@@ -350,23 +350,25 @@ def test_late_and_overflowing_timed_params_are_counted():
 
 
 def test_callback_with_timed_params_allocates_nothing():
+    # Over 1000 callbacks a retained allocation of even 8 bytes per callback exceeds the
+    # bound, while CPython's freelists (a few kB held or released at random) stay below it.
     fake = FakeStream(256)
     voice = SoundDeviceVoice(rate=RATE, blocksize=256, smoothing_s=0.002, clock=fake.clock)
-    for i in range(60):  # three changes per block, inside the blocks, queued beforehand
+    for i in range(60):  # changes inside the blocks all through the run, queued beforehand
         voice.set_params((ON, OFF, [200, 2, 3, 0.3])[i % 3],
-                         at=fake.heard_at(256 * 4 + 85 * i + 7))
+                         at=fake.heard_at(256 * 4 + 4000 * i + 7))
     out = np.zeros((256, 1), dtype=np.float32)
     for k in range(4):
         voice.callback(out, 256, fake.time_info(k), None)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    for k in range(4, 30):
+    for k in range(4, 1004):
         voice.callback(out, 256, fake.time_info(k), None)
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename")
                 if "instrument" in str(s.traceback))
     tracemalloc.stop()
     assert voice.voice.pending == 0 and voice._timed.count == 0 and voice.late_changes == 0
-    assert grown < 2048
+    assert grown < 8000
 
 
 class RecordingVoice(SoundDeviceVoice):

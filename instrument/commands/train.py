@@ -107,8 +107,6 @@ def run(args) -> int:
 
     train_cfg = TrainConfig(layers=args.layers, pairing=args.pairing, mapping=args.mapping,
                             seed=args.seed, **({"sae_epochs": args.epochs} if args.epochs else {}))
-    import numpy as np
-
     from instrument.recording import read_recording
     from instrument.training import LabelSpec, train_instrument
 
