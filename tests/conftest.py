@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,6 +15,15 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def default_sigint():
+    """``preexec_fn`` for a CLI child that a test stops with Ctrl-C (SIGINT).
+
+    A test run started in the background inherits SIGINT ignored, and so would the child;
+    a user's Ctrl-C in a terminal is what the tests mean, so the child gets the default.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

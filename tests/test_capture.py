@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli_process
+from conftest import ROOT, default_sigint, run_cli_process
 from instrument.recording import read_recording
 
 HAVE_X = shutil.which("Xvfb") and shutil.which("xdotool")
@@ -85,13 +85,7 @@ def start_record(env, out, *extra):
     return subprocess.Popen([sys.executable, "-m", "instrument", "record", "--out", str(out),
                              "--width", "400", "--height", "300", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_default_sigint)
-
-
-def _default_sigint():
-    # A test run started in the background inherits SIGINT ignored; a user's terminal
-    # Ctrl-C is what we test, so the recorder gets the default disposition.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                            text=True, preexec_fn=default_sigint)
 
 
 def find_window(env, proc, timeout=30.0) -> str:

@@ -18,6 +18,7 @@ from instrument.bundle import Bundle, save_bundle
 from instrument.config import GestureConfig, config_from_dict
 from instrument.recording import Recording, make_header, write_recording
 from instrument.runtime import Runtime
+from conftest import default_sigint
 from tiny_model import tiny_parts
 
 
@@ -192,7 +193,7 @@ def test_live_osc_input_answers_and_counts_garbage(model, run_cli):
         [sys.executable, "-m", "instrument", "perform", "--model", path, "--headless",
          "--audio", "none", "--osc-in", str(in_port), "--seconds", "30",
          "--osc", f"127.0.0.1:{receiver.getsockname()[1]}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         assert "Listening" in proc.stdout.readline()

@@ -115,14 +115,15 @@ def test_ctrl_c_leaves_no_half_written_model(tmp_path):
     import sys
     import time
 
-    from conftest import ROOT
+    from conftest import ROOT, default_sigint
 
     gestures = write_strokes(tmp_path / "g.jsonl", seconds=30, seed=2)
     out = tmp_path / "models" / "mine"
     os.makedirs(out.parent)
     proc = subprocess.Popen([sys.executable, "-m", "instrument", "train", "--gestures", gestures,
                              "--out", str(out), "--sounds", "300", "--epochs", "1000"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     for line in proc.stderr:  # stage lines: interrupt while the gesture SAE trains
         if "sound bank:" in line:
             break
