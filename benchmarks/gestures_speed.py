@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -21,17 +20,9 @@ from instrument.config import GestureConfig  # noqa: E402
 from instrument.gestures import (GestureTracker, frames_from_recording,  # noqa: E402
                                  windows_from_recording)
 from instrument.recording import read_recording  # noqa: E402
+from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
@@ -47,7 +38,7 @@ def main() -> int:
         tracker.push(t, x, y)
     t_end = float(rec.t[499])
     n = 20000
-    seconds = best_of(lambda: [tracker.window_at(t_end) for _ in range(n)], 3)
+    seconds = best_of(3, lambda: [tracker.window_at(t_end) for _ in range(n)])
     rows.append(("window_at (live, per call)", seconds / n * 1e6, "us"))
 
     def push_and_window():
@@ -55,12 +46,12 @@ def main() -> int:
         for t, x, y in zip(rec.t[:5000].tolist(), rec.x[:5000].tolist(), rec.y[:5000].tolist()):
             tr.push(t, x, y)
             tr.window_at(t)
-    rows.append(("push + window_at (per sample)", best_of(push_and_window, 3) / 5000 * 1e6, "us"))
+    rows.append(("push + window_at (per sample)", best_of(3, push_and_window) / 5000 * 1e6, "us"))
 
     holder = {}
-    seconds = best_of(lambda: holder.update(f=frames_from_recording(rec, cfg)), 3)
+    seconds = best_of(3, lambda: holder.update(f=frames_from_recording(rec, cfg)))
     rows.append((f"frames_from_recording (demo, {len(holder['f'][0])} frames)", seconds, "s"))
-    seconds = best_of(lambda: windows_from_recording(rec, cfg), 3)
+    seconds = best_of(3, lambda: windows_from_recording(rec, cfg))
     rows.append(("windows_from_recording (demo)", seconds, "s"))
 
     try:
@@ -71,9 +62,9 @@ def main() -> int:
                 win.add_trail(i / 100, 100 + 3 * i, 300 + 100 * np.sin(i / 10))
             scatter = np.random.default_rng(0).random((5000, 2))
             win.draw(["x"], scatter=scatter, highlight=1, meter=(1, 10, "1 ms"))  # caches the map
-            seconds = best_of(lambda: win.draw(["sound 12", "carrier_hz 440", "frames 1"],
-                                               scatter=scatter, highlight=3,
-                                               meter=(1.0, 10.0, "1.00 ms")), 20)
+            seconds = best_of(20, lambda: win.draw(["sound 12", "carrier_hz 440", "frames 1"],
+                                                   scatter=scatter, highlight=3,
+                                                   meter=(1.0, 10.0, "1.00 ms")))
             rows.append(("PointerWindow.draw (dummy driver, 5000-point map)", seconds * 1e3, "ms"))
     except Exception as err:  # pygame missing or no dummy driver: report, do not fail
         rows.append((f"PointerWindow.draw skipped: {err}", float("nan"), ""))

@@ -25,16 +25,7 @@ from instrument.config import FeatureConfig, SoundConfig  # noqa: E402
 from instrument.fm import SmoothedFM, default_workers, render_fm  # noqa: E402
 from instrument.sounds import build_sound_bank  # noqa: E402
 from instrument.synth import render_controls  # noqa: E402
-
-
-def best_of(repeats, fn):
-    """Smallest wall time of ``repeats`` calls (the machine is shared)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
 
 
 def corpus(n: int, seconds: float, rate: int, workers: int, repeats: int) -> dict:
