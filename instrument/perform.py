@@ -585,10 +585,16 @@ class LiveView:
 
     def __init__(self, runtime, rec=None, fps: float = 60.0, allow_dummy: bool = False):
         from instrument.capture import PointerWindow
+        from instrument.errors import DisplayError
 
         size = (int(rec.width), int(rec.height)) if rec is not None else (960, 640)
-        self.window = PointerWindow(*size, title="instrument perform",
-                                    allow_dummy=allow_dummy).open()
+        try:
+            self.window = PointerWindow(*size, title="instrument perform",
+                                        allow_dummy=allow_dummy).open()
+        except DisplayError as err:  # perform can also play without a window
+            raise DisplayError(err.problem, f"{err.fix}; or play without a window: --headless "
+                               "with OSC input (/wek/inputs on UDP 6448) or --replay FILE") \
+                from None
         self.table = runtime.table
         self.n_sounds = runtime.n_sounds
         self.map = bank_map(runtime)

@@ -307,6 +307,7 @@ def test_no_display_is_one_line(model, run_cli):
                      env={"SDL_VIDEODRIVER": "dummy"})
     assert result.code == 2, result.err
     assert len(result.err.strip().splitlines()) == 1 and "display" in result.err
+    assert "--headless" in result.err  # perform says how to play without a window
 
 
 def test_no_audio_device_is_one_line_exit_2(model, run_cli, tmp_path):
