@@ -2,14 +2,15 @@
 
 Both voices smooth every parameter with pyo's ``Port`` one-pole (time constant
 ``smoothing_s``; log-scaled parameters in log space) and play pyo's FM definition, so they
-sound the same (see :mod:`instrument.fm`). Both take ``set_params`` from any thread.
+sound the same (see :mod:`instrument.fm` and :mod:`instrument.smoothed_fm`). Both take
+``set_params`` from any thread.
 
 * :class:`PyoVoice`: ``Sig -> Port -> (Exp) -> FM``. One option picks the backend:
   "portaudio", "jack", "offline" or "manual". pyo segfaults when it boots portaudio with no
   output device, so :func:`check_output_device` asks first, in a child process; "jack" checks
   that a JACK server runs (pyo would otherwise try to start one).
-* :class:`SoundDeviceVoice`: a :class:`instrument.fm.SmoothedFM` inside a sounddevice stream
-  callback (no allocation in the callback). ``set_params(physical, at=t)`` plays a change at
+* :class:`SoundDeviceVoice`: a :class:`instrument.smoothed_fm.SmoothedFM` inside a sounddevice
+  stream callback (no allocation in the callback). ``set_params(physical, at=t)`` plays a change at
   the output sample heard at ``time.perf_counter()`` time ``t`` (:class:`StreamClock` maps
   the two clocks), so a fixed delay gives a constant latency instead of 0..1 block of jitter.
 * :func:`render_controls`: the offline render of a control stream with the same smoothed
@@ -38,7 +39,8 @@ import wave
 import numpy as np
 
 from instrument.errors import AudioDeviceError, BadInput, DataFileError
-from instrument.fm import FM_PARAMS, ChangeRing, SmoothedFM, log_scaled, \
+from instrument.fm import FM_PARAMS
+from instrument.smoothed_fm import ChangeRing, SmoothedFM, log_scaled, \
     smoothing_coefficient, to_smoothing_space
 from instrument.params import PARAM_TABLE, ParamTable
 

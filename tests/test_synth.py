@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from instrument.errors import AudioDeviceError, BadInput
-from instrument.fm import PORT_OFFSET_S, SmoothedFM, render_fm
+from instrument.fm import render_fm
+from instrument.smoothed_fm import PORT_OFFSET_S, SmoothedFM
 from instrument.params import PARAM_TABLE
 from instrument.synth import (PyoVoice, SoundDeviceVoice, check_output_device, read_wav,
                               render_controls, write_wav)
