@@ -256,7 +256,7 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
     """
     from instrument import gestures, perform
     from instrument.runtime import Runtime
-    from instrument.synth import SoundDeviceVoice, quiet_stderr
+    from instrument.sounddevice_voice import SoundDeviceVoice, quiet_stderr
 
     jackd, name = start_jackd(rate, period)
     if jackd is None:

@@ -23,9 +23,9 @@ os.environ.setdefault("PYO_GUI_WX", "0")
 
 from instrument.config import FeatureConfig, SoundConfig  # noqa: E402
 from instrument.fm import default_workers, render_fm  # noqa: E402
+from instrument.render import render_controls  # noqa: E402
 from instrument.smoothed_fm import SmoothedFM  # noqa: E402
 from instrument.sounds import build_sound_bank  # noqa: E402
-from instrument.synth import render_controls  # noqa: E402
 from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
 
 

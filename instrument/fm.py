@@ -27,6 +27,7 @@ Three renderers share that definition (two here):
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,6 +54,11 @@ def check_rate(n_samples, rate) -> tuple[int, float]:
     if not math.isfinite(sr) or sr <= 0:
         raise BadInput(f"sample rate must be > 0, got {rate!r}")
     return n, sr
+
+
+def is_whole(value) -> bool:
+    """An integer (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _as_samples(name: str, value, n: int) -> np.ndarray:

@@ -416,15 +416,17 @@ def open_voices(opts: PerformOptions, table) -> list:
     """
     if opts.audio == "none":
         return []
-    from instrument import synth
-
     from instrument.errors import AudioDeviceError
 
     if opts.audio == "pyo":
-        voice = synth.PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
-                               table=table)
+        from instrument.synth import PyoVoice
+
+        voice = PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
+                         table=table)
     else:
-        voice = synth.SoundDeviceVoice(opts.rate, opts.buffer, opts.smoothing_s, table=table)
+        from instrument.sounddevice_voice import SoundDeviceVoice
+
+        voice = SoundDeviceVoice(opts.rate, opts.buffer, opts.smoothing_s, table=table)
     try:
         voice.start()
     except AudioDeviceError as err:

@@ -27,6 +27,9 @@ from instrument.params import PARAM_TABLE, ParamTable
 #: on pyo 1.1.0; we add it too so the numpy and pyo voices smooth identically.
 PORT_OFFSET_S = 0.00025
 
+#: The voices' smoothing time constant unless asked otherwise, in seconds.
+DEFAULT_SMOOTHING_S = 0.01
+
 
 # --- smoothing -------------------------------------------------------------------------------
 

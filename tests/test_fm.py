@@ -47,7 +47,7 @@ def test_matches_pyo_recurrence_sample_by_sample():
 def test_golden_arrays():
     from golden.make_golden import CONTROL_PARAMS, CONTROL_TIMES, MANY, N, RAMP, STATIC
 
-    from instrument.synth import render_controls
+    from instrument.render import render_controls
 
     np.testing.assert_allclose(render_fm(*STATIC, N, RATE), golden("fm_static.npy"), atol=1e-6)
     np.testing.assert_allclose(render_fm(*RAMP, N, RATE), golden("fm_ramp.npy"), atol=1e-6)

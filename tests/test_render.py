@@ -1,11 +1,16 @@
-"""render.py: the offline control stream and audio are deterministic and follow the contract."""
+"""render.py: the offline control stream and audio are deterministic and follow the contract;
+the control stream -> audio render by either engine."""
 
 import numpy as np
 import pytest
 
 from instrument.bundle import save_bundle
 from instrument.errors import BadInput, DataFileError
+from instrument.render import render_controls
+from instrument.smoothed_fm import PORT_OFFSET_S, SmoothedFM
 from tiny_model import tiny_parts, write_strokes
+
+RATE = 44100
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +27,7 @@ def test_render_is_deterministic_and_follows_the_csv_contract(model, tmp_path):
     from instrument.recording import read_recording
     from instrument.render import read_controls_csv, render
     from instrument.runtime import Runtime
-    from instrument.synth import read_wav
+    from instrument.wav import read_wav
 
     path, gestures = model
     a = render(path, gestures, tmp_path / "a.wav", tmp_path / "a.csv", rate=8000)
@@ -47,7 +52,7 @@ def test_render_is_deterministic_and_follows_the_csv_contract(model, tmp_path):
 
 def test_render_with_pyo_engine(model, tmp_path):
     from instrument.render import render
-    from instrument.synth import read_wav
+    from instrument.wav import read_wav
 
     path, gestures = model
     info = render(path, gestures, tmp_path / "p.wav", engine="pyo", rate=8000)
@@ -78,3 +83,57 @@ def test_render_cli(run_cli, model, tmp_path):
     res = run_cli("render", "--model", str(path), "--gestures", gestures, "--out",
                   str(tmp_path / "nodir" / "o.wav"))
     assert res.code == 2 and "does not exist" in res.err
+
+
+# --- offline render of a control stream --------------------------------------------------------
+
+FRAMES_T = np.array([0.0, 0.05, 0.1, 0.1, 0.2])
+FRAMES_P = np.array([[440, 2, 3, 0.5], [880, 1, 1, 0.8], [999, 1, 1, 0.1],
+                     [220, 3, 5, 0.2], [300, 0.5, 0, 0.6]], dtype=float)
+
+
+def test_render_controls_numpy_is_the_smoothed_voice():
+    audio = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01)
+    assert audio.shape == (int(0.3 * RATE),) and audio.dtype == np.float32
+    # same thing by hand: silent on frame 0's values, then targets at round(t * rate);
+    # frames on the same sample: the last one wins
+    start = FRAMES_P[0].copy()
+    start[3] = 0
+    voice = SmoothedFM(RATE, 0.01, initial=start)
+    expected = np.zeros_like(audio)
+    bounds = [0, 2205, 4410, len(audio)]
+    for (lo, hi), row in zip(zip(bounds, bounds[1:]), [0, 1, 3]):
+        voice.set_target(FRAMES_P[row])
+        voice.render(expected[lo:hi])
+    np.testing.assert_array_equal(audio[:8820], expected[:8820])
+
+
+def test_render_controls_pyo_equals_numpy():
+    ours = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01, engine="numpy")
+    theirs = render_controls(FRAMES_T, FRAMES_P, 0.3, RATE, 0.01, engine="pyo")
+    assert theirs.shape == ours.shape
+    assert np.abs(ours - theirs).max() < 0.02
+    assert np.sqrt(np.mean((ours - theirs) ** 2)) < 0.005
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pyo"])
+def test_no_click_on_a_jump_with_either_voice(engine):
+    # 100 Hz tone at 0.05 jumps to amplitude 1 and index 2 at a waveform peak
+    times = np.array([0.0, (2205 + 110) / RATE])
+    params = np.array([[100, 1, 0, 0.05], [100, 1, 2, 1.0]], dtype=float)
+    smoothing = 0.01
+    audio = render_controls(times, params, 0.2, RATE, smoothing, engine=engine)
+    bound = 2 * np.pi * 300 / RATE + 1.0 / ((smoothing + PORT_OFFSET_S) * RATE)
+    assert np.abs(np.diff(audio)).max() < bound * 1.05
+    assert np.abs(audio[-2000:]).max() > 0.9  # and it did get loud
+
+
+def test_render_controls_bad_input():
+    with pytest.raises(BadInput, match="non-decreasing"):
+        render_controls([0.2, 0.1], FRAMES_P[:2], 1.0)
+    with pytest.raises(BadInput, match="index = 20"):
+        render_controls([0.0], [[440, 1, 20, 1]], 1.0)
+    with pytest.raises(BadInput, match="engine"):
+        render_controls([0.0], [[440, 1, 2, 1]], 1.0, engine="csound")
+    with pytest.raises(BadInput, match="seconds"):
+        render_controls([0.0], [[440, 1, 2, 1]], 0)

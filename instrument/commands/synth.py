@@ -47,7 +47,7 @@ def run(args) -> int:
     n = int(round(args.seconds * args.rate))
     if args.engine == "numpy":
         from instrument.fm import render_fm
-        from instrument.synth import write_wav
+        from instrument.wav import write_wav
 
         write_wav(args.out, render_fm(*values, n, args.rate), args.rate)
     else:

@@ -1,0 +1,38 @@
+"""16-bit PCM mono WAV files: what the renders write and the tests read back."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+
+from instrument.errors import BadInput, DataFileError
+
+
+def write_wav(path: str, audio, rate: int) -> None:
+    """Write mono audio (float, -1..1; clipped) as a 16-bit PCM WAV."""
+    samples = np.asarray(audio, dtype=np.float64)
+    if samples.ndim != 1:
+        raise BadInput(f"write_wav needs mono 1-D audio, got shape {samples.shape}")
+    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    try:
+        with wave.open(path, "wb") as fh:
+            fh.setnchannels(1)
+            fh.setsampwidth(2)
+            fh.setframerate(int(rate))
+            fh.writeframes(pcm.tobytes())
+    except OSError as err:
+        raise DataFileError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def read_wav(path: str) -> tuple[np.ndarray, int]:
+    """Read a 16-bit PCM WAV -> (float32 audio of the first channel, rate)."""
+    try:
+        with wave.open(path, "rb") as fh:
+            if fh.getsampwidth() != 2:
+                raise DataFileError(f"{path}: only 16-bit PCM WAV is supported")
+            rate, channels = fh.getframerate(), fh.getnchannels()
+            data = np.frombuffer(fh.readframes(fh.getnframes()), dtype="<i2")
+    except (OSError, EOFError, wave.Error) as err:
+        raise DataFileError(f"cannot read WAV {path}: {err}") from None
+    return (data.reshape(-1, channels)[:, 0] / 32767.0).astype(np.float32), rate
