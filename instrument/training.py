@@ -217,6 +217,29 @@ def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
     return result
 
 
+def measure_in_sound_features(bundle, runtime, eval_windows: np.ndarray, seed: int = 0) -> dict:
+    """Trustworthiness, continuity and Spearman against the played sounds' *full* matching
+    features (the sound SAE's hidden layers), with the random baseline.
+
+    :func:`measure` places the played sounds in the search space (the few principal axes
+    the closest sound is chosen in); this says how much of the neighbourhood-keeping holds in
+    the whole sound feature space, so the two can be read side by side.
+    """
+    from instrument import metrics
+    from instrument.sae import StackedAutoencoder
+
+    sound_sae = StackedAutoencoder.from_state(bundle.config["sound_sae"],
+                                              bundle.arrays["sound_sae"])
+    features = sound_sae.encode(bundle.arrays["sound_bank"]["features"],
+                                layers=bundle.config["runtime"]["sound_layers"])
+    result = metrics.mapping_quality(runtime.features_batch(eval_windows),
+                                     runtime.nearest_batch(eval_windows), features, seed=seed)
+    keys = ("trustworthiness", "continuity", "spearman")
+    return {"dims": int(features.shape[1]),
+            "model": {k: result["model"][k] for k in keys},
+            "random": {k: result["random"][k] for k in keys}}
+
+
 def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: GestureConfig,
                      sound_cfg, feature_cfg, sound_bank=None, labels: LabelSpec | None = None,
                      label_of_recording: list[str | None] | None = None, quiet: bool = True,

@@ -38,8 +38,13 @@ def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
     assert {"model", "gestures", "holdout", "n_windows", "n_sounds", "k", "pairing",
             "mapping"} <= set(report)
     assert report["n_sounds"] == 300 and report["k"] == 10
+    full = report["full_sound_features"]  # the same map, in the whole sound feature space
+    assert full["dims"] == 2 * config["configs"]["train"]["layer_size"]
+    assert set(full["model"]) == {"trustworthiness", "continuity", "spearman"} == set(full["random"])
+    assert full["model"]["trustworthiness"] > full["random"]["trustworthiness"]
     res = run_cli("evaluate", "--model", str(out), "--gestures", held_out)
     assert res.code == 0 and "random" in res.out and "trustworthiness" in res.out
+    assert "full" in res.out
     res = run_cli("evaluate", "--model", str(out))  # its training file is not in recordings/
     assert res.code == 2 and "--gestures" in res.err
 

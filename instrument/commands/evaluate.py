@@ -41,7 +41,7 @@ def run(args) -> int:
     from instrument.errors import BadInput
     from instrument.recording import read_recording
     from instrument.runtime import Runtime
-    from instrument.training import evaluation_windows, measure
+    from instrument.training import evaluation_windows, measure, measure_in_sound_features
 
     bundle = load_bundle(args.model)
     runtime = Runtime(bundle)
@@ -63,11 +63,16 @@ def run(args) -> int:
     rec = read_recording(path)
     windows, frames = evaluation_windows(rec, runtime.gesture_config, holdout)
     result = measure(runtime, windows, frames, seed=args.seed)
+    full = measure_in_sound_features(bundle, runtime, windows, seed=args.seed)
     result = {"model": args.model, "gestures": path, "holdout": holdout,
               "n_windows": result["n_windows"], "n_sounds": result["n_sounds"], "k": result["k"],
               "model_figures": {k: round(result["model"][k], 4) for k in KEYS if k in result["model"]},
               "random_baseline": {k: round(result["random"][k], 4) for k in KEYS
                                   if k in result["random"]},
+              "full_sound_features": {
+                  "dims": full["dims"],
+                  "model": {k: round(v, 4) for k, v in full["model"].items()},
+                  "random": {k: round(v, 4) for k, v in full["random"].items()}},
               "pairing": bundle.config["configs"]["train"]["pairing"],
               "mapping": bundle.config["configs"]["train"]["mapping"]}
     if args.json:
@@ -80,4 +85,8 @@ def run(args) -> int:
         if key in result["model_figures"]:
             model, chance = result["model_figures"][key], result["random_baseline"][key]
             print(f"  {key:<18} {model:7.3f} {chance:7.3f}")
+    print(f"  against the full {full['dims']}-value sound features (not the search space):")
+    for key, model in result["full_sound_features"]["model"].items():
+        chance = result["full_sound_features"]["random"][key]
+        print(f"  {key:<18} {model:7.3f} {chance:7.3f}")
     return 0
