@@ -4,11 +4,16 @@ Every pointer sample (mouse event, OSC ``/wek/inputs``, replayed sample) makes o
 frame *at once*, on the thread that received it: no queue, no clock in between, so the control
 path adds only the window + runtime + send time. While the pointer is still, a clock thread
 adds frames at the model's gesture rate (the rule of :mod:`instrument.gestures`), so stillness
-is heard as stillness. The screen has its own frame rate and only reads snapshots.
+is heard as stillness. The screen (:mod:`instrument.perform_view`) has its own frame rate and
+only reads snapshots.
 
 The per-frame work is the same code as the offline render: :class:`gestures.GestureTracker`
 for windows and the frame rule, :meth:`runtime.Runtime.frame` for the sound. A replayed file
 therefore sends exactly the rows of ``instrument render --controls``.
+
+:func:`run_session` wires a whole performance (``instrument perform``): the input (window,
+OSC in or a replayed file), the loop, the voices and OSC out, then prints
+:mod:`instrument.perform_summary`'s report.
 
 Nothing here imports torch, and nothing is allocated per frame beyond what numpy needs for
 a few small views: every buffer (parameters, latency rings) is allocated once.
@@ -320,67 +325,6 @@ def _samples(rec, chunk: int = 4096):
                        rec.y[start:stop].tolist())
 
 
-def osc_targets_text(osc_out) -> str:
-    return ", ".join(f"{h}:{p}" for h, p in osc_out.targets)
-
-
-def fixed_latency_note(voice, latency_s: float) -> str:
-    """One line on the constant latency chosen, against what the audio stream needs."""
-    needed = voice.on_time_delay
-    text = f"Fixed latency {latency_s * 1e3:.1f} ms: every change is heard that long after " \
-           "its input"
-    if needed is not None and latency_s < needed:
-        text += (f"; this stream needs at least {needed * 1e3:.1f} ms (one block plus its "
-                 "output latency), so some changes will be late (counted)")
-    return text + "."
-
-
-def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None = None,
-            voices=()) -> str:
-    """The one-paragraph report printed on exit."""
-    lat = loop.latency.percentiles()
-    parts = [f"{loop.frames} control frames ({loop.sample_frames} from pointer samples, "
-             f"{loop.still_frames} while still)"
-             + (f" in {seconds:.1f} s" if seconds is not None else "")]
-    rejected = loop.tracker.rejected + (osc_in.rejected if osc_in is not None else 0)
-    parts.append(f"{loop.dropped_still} dropped, {rejected} bad pointer samples ignored")
-    if osc_in is not None:
-        bad = ", ".join(f"{count} {kind.replace('_', ' ')}"
-                        for kind, count in osc_in.counts.items() if count and kind != "ok")
-        parts.append(f"OSC in on UDP {osc_in.port}: {osc_in.counts['ok']} good packets"
-                     + (f", rejected: {bad}" if bad else ""))
-    if osc_out is not None:
-        errors = osc_out.error_count
-        text = f"OSC out to {osc_targets_text(osc_out)}: {osc_out.packets} packets sent, " \
-               f"{errors} errors"
-        if osc_out.errors["refused"]:
-            text += f" ({osc_out.errors['refused']} refused: no program listening there)"
-        parts.append(text)
-    late = sum(getattr(voice, "late_changes", 0) for voice in voices)
-    if loop.fixed_latency is not None:
-        parts.append(f"fixed latency {loop.fixed_latency * 1e3:.1f} ms, {late} changes late")
-    if lat["n"]:
-        parts.append(f"control latency input->sent p50 {lat['p50'] * 1e3:.3f} ms, "
-                     f"p99 {lat['p99'] * 1e3:.3f} ms, max {lat['max'] * 1e3:.3f} ms")
-    else:
-        parts.append("no pointer input, so no latency measured")
-    return "Performance: " + "; ".join(parts) + "."
-
-
-def latency_table(loop: ControlLoop, audio_block_s: float | None = None) -> str:
-    """The ``--latency-report`` table (milliseconds)."""
-    rows = [("input -> control frame sent", loop.latency.percentiles()),
-            ("still frame: due -> sent", loop.still_lateness.percentiles())]
-    lines = [f"{'path':34s} {'n':>7s} {'p50':>8s} {'p95':>8s} {'p99':>8s} {'max':>8s}"]
-    for name, p in rows:
-        cells = " ".join(f"{p[k] * 1e3:8.3f}" for k in ("p50", "p95", "p99", "max"))
-        lines.append(f"{name:34s} {p['n']:7d} {cells}")
-    if audio_block_s is not None:
-        lines.append(f"audio adds one block of {audio_block_s * 1e3:.2f} ms plus the device's "
-                     "own buffering (see benchmarks/latency.py)")
-    return "\n".join(lines)
-
-
 # --- a whole performance session -----------------------------------------------------------
 
 @dataclass
@@ -467,6 +411,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     from instrument.errors import BadInput
     from instrument.gestures import GestureTracker
     from instrument.osc import DEFAULT_IN_PORT, DEFAULT_OUT, OscIn, OscOut
+    from instrument.perform_summary import fixed_latency_note, latency_table, summary
     from instrument.runtime import Runtime
 
     if opts.fixed_latency_s is not None and opts.audio != "sounddevice":
@@ -506,6 +451,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             width, height = (rec.width, rec.height) if rec is not None else \
                 (DEFAULT_WIDTH, DEFAULT_HEIGHT)
         else:
+            from instrument.perform_view import LiveView
+
             view = LiveView(runtime, rec, fps=opts.fps)
             width, height = (rec.width, rec.height) if rec is not None else view.size
         loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out, voices,
@@ -562,111 +509,3 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             block = opts.buffer / opts.rate if voices else None
             print_fn(latency_table(loop, block))
     return 0
-
-
-# --- the live view ------------------------------------------------------------------------
-
-KEYS_HELP = "Esc quit   Space mute/unmute   H hold/release the sound"
-
-
-def bank_map(runtime) -> np.ndarray:
-    """Every bank sound on a 2-D map in 0..1 (``runtime.bank_map``: the first two principal
-    axes of the closest-sound search space, so neighbours on the map are neighbours in play)."""
-    xy = np.asarray(runtime.bank_map, dtype=np.float64)
-    low, span = xy.min(axis=0), xy.max(axis=0) - xy.min(axis=0)
-    return ((xy - low) / np.where(span > 0, span, 1.0)).astype(np.float32)
-
-
-class LiveView:
-    """The performance window: mouse/tablet input, keys, trail, parameters, map, meter.
-
-    Input is polled every half millisecond and each sample becomes a control frame at once;
-    drawing happens only every 1 / ``fps`` seconds, between polls, so the screen never holds
-    up a control frame for longer than one draw.
-    """
-
-    def __init__(self, runtime, rec=None, fps: float = 60.0, allow_dummy: bool = False):
-        from instrument.capture import PointerWindow
-        from instrument.errors import DisplayError
-
-        size = (int(rec.width), int(rec.height)) if rec is not None else (960, 640)
-        try:
-            self.window = PointerWindow(*size, title="instrument perform",
-                                        allow_dummy=allow_dummy).open()
-        except DisplayError as err:  # perform can also play without a window
-            raise DisplayError(err.problem, f"{err.fix}; or play without a window: --headless "
-                               "with OSC input (/wek/inputs on UDP 6448) or --replay FILE") \
-                from None
-        self.table = runtime.table
-        self.n_sounds = runtime.n_sounds
-        self.map = bank_map(runtime)
-        self.period = 1.0 / fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.window.size
-
-    def handle_keys(self, loop: ControlLoop, keys, stop: threading.Event) -> None:
-        for key in keys:
-            if key == "escape":
-                stop.set()
-            elif key == "space":
-                loop.set_muted(not loop.muted)
-            elif key == "h":
-                loop.set_held(not loop.held)
-
-    def run(self, loop: ControlLoop, stop: threading.Event, deadline: float | None,
-            live_mouse: bool = True, external_trail: bool = False) -> None:
-        """Poll, play and draw until Esc, the window closes, ``stop`` or ``deadline``.
-
-        Args:
-            live_mouse: Play the window's pointer samples (False while replaying a file).
-            external_trail: Show samples that reach the loop from elsewhere (replay, OSC).
-        """
-        next_draw = 0.0
-        shown = None
-        while not stop.is_set():
-            if external_trail and loop.last_sample is not shown:
-                shown = loop.last_sample
-                if shown is not None:
-                    self.window.add_trail(*shown)
-            got = self.window.poll()
-            arrival = time.perf_counter()
-            if live_mouse:
-                for sample in got.samples:
-                    loop.sample(sample.t, sample.x, sample.y, arrival)
-                if got.resized:
-                    loop.resize(*self.window.size)
-            self.handle_keys(loop, got.keys, stop)
-            if got.quit:
-                stop.set()
-            now = time.perf_counter()
-            if deadline is not None and now >= deadline:
-                break
-            if now >= next_draw:
-                self.draw(loop)
-                next_draw = now + self.period
-            time.sleep(0.0005)
-
-    def lines(self, loop: ControlLoop) -> list[str]:
-        """The text shown top left."""
-        snap = loop.snapshot
-        params = "   ".join(f"{p.name} {value:.4g}{(' ' + p.unit) if p.unit else ''}"
-                            for p, value in zip(self.table, loop.params))
-        state = ("MUTED  " if snap.muted else "") + ("HOLD  " if snap.held else "")
-        sound = f"sound {snap.sound} of {self.n_sounds}" if snap.sound >= 0 else "move to play"
-        osc_errors = loop.osc_out.error_count if loop.osc_out is not None else 0
-        return [f"{state}{sound}", params,
-                f"frames {snap.frames}   dropped {loop.dropped_still}   "
-                f"bad input {loop.tracker.rejected}   OSC errors {osc_errors}",
-                KEYS_HELP]
-
-    def draw(self, loop: ControlLoop) -> None:
-        """One screen frame (reads the loop's snapshot; takes no lock)."""
-        recent = loop.latency.recent * 1e3
-        self.window.draw(self.lines(loop), scatter=self.map,
-                         highlight=loop.snapshot.sound if loop.snapshot.sound >= 0 else None,
-                         meter=(recent, 10.0, f"control latency {recent:.2f} ms"))
-
-    def close(self) -> None:
-        self.window.close()

@@ -16,6 +16,8 @@ from pythonosc.osc_message import OscMessage
 from instrument import gestures, osc, perform
 from instrument.bundle import Bundle, save_bundle
 from instrument.config import GestureConfig, config_from_dict
+from instrument.perform_summary import summary
+from instrument.perform_view import LiveView
 from instrument.recording import Recording, make_header, write_recording
 from instrument.runtime import Runtime
 from conftest import default_sigint
@@ -87,7 +89,7 @@ def test_bad_pointer_values_are_ignored_and_counted(model):
     assert loop.frames == 1
     assert loop.sample(0.05, 110.0, 100.0) and loop.frames == 2
     assert np.all(np.isfinite(loop.params))
-    assert f"{len(bad)} bad pointer samples ignored" in perform.summary(loop)
+    assert f"{len(bad)} bad pointer samples ignored" in summary(loop)
 
 
 def test_mute_sends_zero_amplitude_and_hold_keeps_the_sound(model):
@@ -276,7 +278,7 @@ def test_window_plays_the_mouse_and_obeys_the_keys(model):
 
     path, config, arrays = model
     runtime = Runtime(Bundle("(test)", config, arrays))
-    view = perform.LiveView(runtime, fps=30, allow_dummy=True)
+    view = LiveView(runtime, fps=30, allow_dummy=True)
     try:
         cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])
         loop = perform.ControlLoop(runtime, gestures.GestureTracker(cfg, *view.size))
