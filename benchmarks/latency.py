@@ -180,6 +180,26 @@ def playback_latency_frames(name: str) -> int:
     return int(match.group(2)) if match else 0
 
 
+def drive_circle(loop, seconds: float) -> tuple[list[float], list[float]]:
+    """Feed ``loop`` a pointer circling at mouse-like, irregular intervals (4-12 ms, seeded,
+    not locked to the audio) for ``seconds``; returns each sample's arrival time and the time
+    its control frame was done (both ``time.perf_counter()``)."""
+    rng = np.random.default_rng(0)
+    inputs, done = [], []
+    start, t = time.perf_counter(), 0.0
+    while time.perf_counter() - start < seconds:
+        t += float(rng.uniform(0.004, 0.012))
+        pause = start + t - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        arrival = time.perf_counter()
+        phase = 2 * math.pi * t / 2.0
+        loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)
+        inputs.append(arrival)
+        done.append(time.perf_counter())
+    return inputs, done
+
+
 def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
     """Part 2: control frame -> the jack audio block that carries it (pyo, jackd dummy)."""
     from instrument import gestures, perform
@@ -205,21 +225,8 @@ def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
         voice.server.setCallback(on_block)
         loop = perform.ControlLoop(runtime, gestures.GestureTracker(cfg, 800, 600),
                                    voices=[voice])
-        rng = np.random.default_rng(0)
-        inputs, done = [], []
         time.sleep(0.3)                      # let the audio run settle
-        start = time.perf_counter()
-        t = 0.0
-        while time.perf_counter() - start < seconds:
-            t += float(rng.uniform(0.004, 0.012))   # mouse-like, not locked to the audio
-            delay = start + t - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            arrival = time.perf_counter()
-            phase = 2 * math.pi * t / 2.0
-            loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)
-            inputs.append(arrival)
-            done.append(time.perf_counter())
+        inputs, done = drive_circle(loop, seconds)
         time.sleep(0.1)
         starts = np.sort(blocks[:n_blocks[0]])
         latency_frames = playback_latency_frames(name)
@@ -292,18 +299,7 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
         loop = perform.ControlLoop(runtime, gestures.GestureTracker(runtime.gesture_config,
                                                                     800, 600),
                                    voices=[voice], fixed_latency=delay)
-        rng = np.random.default_rng(0)
-        inputs = []
-        start, t = time.perf_counter(), 0.0
-        while time.perf_counter() - start < seconds:
-            t += float(rng.uniform(0.004, 0.012))
-            pause = start + t - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            arrival = time.perf_counter()
-            phase = 2 * math.pi * t / 2.0
-            loop.sample(t, 400 + 200 * math.cos(phase), 300 + 200 * math.sin(phase), arrival)
-            inputs.append(arrival)
+        inputs, _ = drive_circle(loop, seconds)
         time.sleep(delay + 0.1)
         heard = [block_dac[k] + max(sample - block_start[k], 0) / rate
                  for k, sample in landed[:len(inputs)] if 0 <= k < count[0]]
