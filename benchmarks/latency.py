@@ -173,6 +173,16 @@ def start_jackd(rate: int, period: int):
     return None, None
 
 
+def stop_jackd(jackd: subprocess.Popen) -> None:
+    """Stop a server from :func:`start_jackd` and forget it as the default JACK server."""
+    os.environ.pop("JACK_DEFAULT_SERVER", None)
+    jackd.terminate()
+    try:
+        jackd.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        jackd.kill()
+
+
 def playback_latency_frames(name: str) -> int:
     env = dict(os.environ, JACK_DEFAULT_SERVER=name)
     text = subprocess.run(["jack_lsp", "-l"], capture_output=True, text=True, env=env).stdout
@@ -243,12 +253,7 @@ def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
     finally:
         if voice is not None:
             voice.stop()
-        os.environ.pop("JACK_DEFAULT_SERVER", None)
-        jackd.terminate()
-        try:
-            jackd.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            jackd.kill()
+        stop_jackd(jackd)
 
 
 def fixed_latency(model: str, rate: int, period: int, seconds: float,
@@ -314,12 +319,7 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
         # PortAudio must let go of this JACK server while it still runs (its exit handler
         # asserts otherwise), then start again without it for the next run.
         sd._terminate()
-        os.environ.pop("JACK_DEFAULT_SERVER", None)
-        jackd.terminate()
-        try:
-            jackd.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            jackd.kill()
+        stop_jackd(jackd)
         with quiet_stderr():  # PortAudio probing ALSA prints a page on a machine without
             sd._initialize()
 
