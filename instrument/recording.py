@@ -21,7 +21,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -303,8 +303,9 @@ def _parse_header(path: str, raw: bytes, cut: bool) -> dict:
     return header
 
 
-def replay(rec: Recording, realtime: bool = False,
-           speed: float = 1.0) -> Iterator[tuple[float, float, float]]:
+def replay(rec: Recording, realtime: bool = False, speed: float = 1.0, *,
+           clock: Callable[[], float] = time.perf_counter,
+           sleep: Callable[[float], None] = time.sleep) -> Iterator[tuple[float, float, float]]:
     """Yield the samples of a recording as ``(t, x, y)``.
 
     Args:
@@ -312,16 +313,18 @@ def replay(rec: Recording, realtime: bool = False,
         realtime: True: each sample comes at its own time after the first (for
             performing); False: as fast as the consumer takes them (training, render).
         speed: Playback speed factor when ``realtime`` (2.0 = twice as fast).
+        clock, sleep: The time source and the wait used for pacing (tests pass a fake
+            clock to check the pacing exactly, without depending on the machine's load).
     """
     if not (speed > 0 and math.isfinite(speed)):
         raise BadInput(f"replay speed {speed!r} must be a positive number")
     if len(rec.t) == 0:
         return
-    start = time.perf_counter()
+    start = clock()
     t0 = float(rec.t[0])
     for t, x, y in zip(rec.t.tolist(), rec.x.tolist(), rec.y.tolist()):
         if realtime:
-            delay = start + (t - t0) / speed - time.perf_counter()
+            delay = start + (t - t0) / speed - clock()
             if delay > 0:
-                time.sleep(delay)
+                sleep(delay)
         yield t, x, y
