@@ -4,7 +4,7 @@ export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
 PY := .venv/bin/python
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -23,6 +23,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check .
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

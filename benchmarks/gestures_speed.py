@@ -15,12 +15,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import numpy as np  # noqa: E402
+from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
 
 from instrument.config import GestureConfig  # noqa: E402
-from instrument.gestures import (GestureTracker, frames_from_recording,  # noqa: E402
-                                 windows_from_recording)
-from instrument.recording import read_recording  # noqa: E402
-from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
+from instrument.formats.recording import read_recording  # noqa: E402
+from instrument.gesture.steps import GestureTracker, frames_from_recording, windows_from_recording  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,7 +54,7 @@ def main() -> int:
     rows.append(("windows_from_recording (demo)", seconds, "s"))
 
     try:
-        from instrument.capture import PointerWindow
+        from instrument.gesture.capture import PointerWindow
 
         with PointerWindow(960, 640, allow_dummy=True) as win:
             for i in range(150):
@@ -66,7 +65,7 @@ def main() -> int:
                                                    scatter=scatter, highlight=3,
                                                    meter=(1.0, 10.0, "1.00 ms")))
             rows.append(("PointerWindow.draw (dummy driver, 5000-point map)", seconds * 1e3, "ms"))
-    except Exception as err:  # pygame missing or no dummy driver: report, do not fail
+    except Exception as err:  # noqa: BLE001 - pygame missing or no dummy driver: report, do not fail
         rows.append((f"PointerWindow.draw skipped: {err}", float("nan"), ""))
 
     if args.json:

@@ -5,9 +5,9 @@
    ``/wek/outputs``, timestamping both on one clock. perform's own ``--latency-report``
    (packet arrival -> frame sent, measured inside) is shown beside it.
 2. input -> audio (pyo, as soon as possible): the control loop feeds pyo's jack backend on a
-   private ``jackd -d dummy`` server. A pyo callback timestamps the start of every audio block; a frame is carried by
-   the first block that starts after its parameters were set, and is heard JACK's playback
-   latency (read from ``jack_lsp -l``) after that block starts. So
+   private ``jackd -d dummy`` server. A pyo callback timestamps the start of every audio
+   block; a frame is carried by the first block that starts after its parameters were set,
+   and is heard JACK's playback latency (read from ``jack_lsp -l``) after that block starts. So
    ``input -> audio = (block start - input) + playback latency``; jitter = p99 - p1.
 3. input -> audio (sounddevice voice, ``perform --fixed-latency``): every change is scheduled
    for the sample heard a fixed delay after its input (one block + the output latency + 2 ms);
@@ -58,10 +58,10 @@ def quick_model(directory: str) -> str:
     """Train a default-size model fast (few epochs) on synthetic gestures."""
     import torch
 
-    from instrument.bundle import save_bundle
     from instrument.config import FeatureConfig, GestureConfig, SoundConfig, TrainConfig
-    from instrument.synthetic import synthesize
-    from instrument.training import train_instrument
+    from instrument.formats.bundle import save_bundle
+    from instrument.gesture.synthetic import synthesize
+    from instrument.learn.training import train_instrument
 
     torch.set_num_threads(2)
     train_cfg = TrainConfig(sae_epochs=2, mapping_epochs=2)
@@ -81,7 +81,7 @@ def free_udp_port() -> int:
 
 def osc_round_trip(model: str, n_inputs: int, interval: float = 0.005) -> dict:
     """Part 1: a client's /wek/inputs -> perform -> /wek/outputs back to the client."""
-    from instrument.osc import encode_message
+    from instrument.formats.osc import encode_message
 
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -212,9 +212,10 @@ def drive_circle(loop, seconds: float) -> tuple[list[float], list[float]]:
 
 def audio_latency(model: str, rate: int, period: int, seconds: float) -> dict:
     """Part 2: control frame -> the jack audio block that carries it (pyo, jackd dummy)."""
-    from instrument import gestures, perform
+    from instrument.gesture import tracker as gestures
+    from instrument.live import loop as perform
+    from instrument.output.pyo_voice import PyoVoice
     from instrument.runtime import Runtime
-    from instrument.synth import PyoVoice
 
     jackd, name = start_jackd(rate, period)
     if jackd is None:
@@ -266,9 +267,10 @@ def fixed_latency(model: str, rate: int, period: int, seconds: float,
     change landed on are recorded, so heard = raw block DAC time + offset in the block; a
     change too late for its sample lands at the start of the block that took it.
     """
-    from instrument import gestures, perform
+    from instrument.gesture import tracker as gestures
+    from instrument.live import loop as perform
+    from instrument.output.sounddevice_voice import SoundDeviceVoice, quiet_stderr
     from instrument.runtime import Runtime
-    from instrument.sounddevice_voice import SoundDeviceVoice, quiet_stderr
 
     jackd, name = start_jackd(rate, period)
     if jackd is None:

@@ -79,7 +79,7 @@ def build_parser() -> Parser:
 
 
 def load_split(args, seed: int):
-    from instrument.datasets import load_digits_split, load_mnist
+    from instrument.learn.datasets import load_digits_split, load_mnist
 
     split = load_digits_split(seed) if args.dataset == "digits" else load_mnist(args.mnist)
     if args.train_limit:
@@ -100,7 +100,7 @@ def run_seed(job: tuple) -> dict:
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
-    from instrument.sae import StackedAutoencoder
+    from instrument.learn.sae import StackedAutoencoder
 
     start = time.perf_counter()
     split = load_split(args, seed)

@@ -21,12 +21,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("PYO_GUI_WX", "0")
 
-from instrument.config import FeatureConfig, SoundConfig  # noqa: E402
-from instrument.fm import default_workers, render_fm  # noqa: E402
-from instrument.render import render_controls  # noqa: E402
-from instrument.smoothed_fm import SmoothedFM  # noqa: E402
-from instrument.sounds import build_sound_bank  # noqa: E402
 from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
+
+from instrument.config import FeatureConfig, SoundConfig  # noqa: E402
+from instrument.live.render import render_controls  # noqa: E402
+from instrument.sound.bank import build_sound_bank  # noqa: E402
+from instrument.sound.fm import default_workers, render_fm  # noqa: E402
+from instrument.sound.smoothed_fm import SmoothedFM  # noqa: E402
 
 
 def corpus(n: int, seconds: float, rate: int, workers: int, repeats: int) -> dict:
@@ -69,7 +70,7 @@ def realtime(rate: int = 44100, block: int = 256, seconds: float = 10.0) -> dict
 def engines(rate: int = 44100, seconds: float = 10.0, frame_hz: float = 100.0) -> dict:
     times = np.arange(0, seconds, 1 / frame_hz)
     rng = np.random.default_rng(0)
-    from instrument.params import PARAM_TABLE
+    from instrument.sound.params import PARAM_TABLE
 
     params = PARAM_TABLE.to_physical(rng.random((len(times), 4)))
     numpy_s = best_of(3, lambda: render_controls(times, params, seconds, rate, 0.01, "numpy"))

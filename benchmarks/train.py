@@ -40,10 +40,10 @@ def _percentiles(seconds: list[float]) -> tuple[float, float]:
 
 
 def train_default(gestures: str, out_dir: str) -> dict:
-    from instrument.bundle import save_bundle
     from instrument.config import FeatureConfig, GestureConfig, SoundConfig, TrainConfig
-    from instrument.recording import read_recording
-    from instrument.training import train_instrument
+    from instrument.formats.bundle import save_bundle
+    from instrument.formats.recording import read_recording
+    from instrument.learn.training import train_instrument
 
     start = time.perf_counter()
     rec = read_recording(gestures)
@@ -57,12 +57,12 @@ def train_default(gestures: str, out_dir: str) -> dict:
 def time_frames(model_dir: str, gestures: str, n_frames: int) -> dict:
     import torch
 
-    from instrument.bundle import load_bundle
-    from instrument.gestures import frames_from_recording
-    from instrument.mapping import MappingMLP
-    from instrument.recording import read_recording
+    from instrument.formats.bundle import load_bundle
+    from instrument.formats.recording import read_recording
+    from instrument.gesture.steps import frames_from_recording
+    from instrument.learn.mapping import MappingMLP
+    from instrument.learn.sae import StackedAutoencoder
     from instrument.runtime import Runtime
-    from instrument.sae import StackedAutoencoder
 
     torch.set_num_threads(1)
     bundle = load_bundle(model_dir)

@@ -26,8 +26,8 @@ import os
 import numpy as np
 from scipy.special import expit
 
-from instrument.bundle import Bundle, load_bundle, require
-from instrument.params import ParamTable
+from instrument.formats.bundle import Bundle, load_bundle, require
+from instrument.sound.params import ParamTable
 
 
 def _activate_(z: np.ndarray, activation: str) -> None:
@@ -69,7 +69,7 @@ class Runtime:
         require(isinstance(rt, dict), path, "config.json has no runtime section")
         try:
             self.table = ParamTable.from_dict(cfg.get("param_table"))
-        except Exception as err:  # BadInput from the table parser
+        except Exception as err:  # noqa: BLE001 - BadInput from the table parser
             require(False, path, f"parameter table: {err}")
         self.param_names = self.table.names
         self.hysteresis = float(rt.get("hysteresis", 0.1))
@@ -270,7 +270,7 @@ class Runtime:
         """One control frame: the sound to play for the window ending now.
 
         Args:
-            window: float32 (window_dim,) gesture window (from gestures.GestureTracker.window_at
+            window: float32 (window_dim,) gesture window (from tracker.GestureTracker.window_at
                 or gestures.frames_from_recording).
 
         Returns:
@@ -326,14 +326,23 @@ class Runtime:
 
     # --- many windows at once (evaluation, reports) ------------------------------------
 
-    def targets_batch(self, windows: np.ndarray) -> np.ndarray:
-        """Search-space points for many windows (N, window_dim) -> (N, d), stateless."""
+    def _encode_batch(self, windows: np.ndarray) -> list[np.ndarray]:
+        """Every encoder layer's activations for many windows (N, window_dim), stateless."""
         x = np.asarray(windows, np.float32)
         acts = []
         for w, b in zip(self._enc_w, self._enc_b):
             x = _activate(x @ w + b, self.gesture_activation)
             acts.append(x)
-        feats = np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
+        return acts
+
+    def features_batch(self, windows: np.ndarray) -> np.ndarray:
+        """Gesture matching features for many windows (N, window_dim) -> (N, feature_dim)."""
+        acts = self._encode_batch(windows)
+        return np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
+
+    def targets_batch(self, windows: np.ndarray) -> np.ndarray:
+        """Search-space points for many windows (N, window_dim) -> (N, d), stateless."""
+        feats = self.features_batch(windows)
         if self._map_hidden is not None:
             h = _activate(feats @ self._map_w[0] + self._map_b[0], self.mapping_activation)
             return h @ self._map_w[1] + self._map_b[1]
@@ -341,19 +350,8 @@ class Runtime:
 
     def categories_batch(self, windows: np.ndarray) -> np.ndarray:
         """Gesture category (index) of many windows, from the fine-tuned head (labels models)."""
-        x = np.asarray(windows, np.float32)
-        for w, b in zip(self._enc_w, self._enc_b):
-            x = _activate(x @ w + b, self.gesture_activation)
-        return np.argmax(x @ self._head_w + self._head_b, axis=1)
-
-    def features_batch(self, windows: np.ndarray) -> np.ndarray:
-        """Gesture matching features for many windows (N, window_dim) -> (N, feature_dim)."""
-        x = np.asarray(windows, np.float32)
-        acts = []
-        for w, b in zip(self._enc_w, self._enc_b):
-            x = _activate(x @ w + b, self.gesture_activation)
-            acts.append(x)
-        return np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
+        top = self._encode_batch(windows)[-1]
+        return np.argmax(top @ self._head_w + self._head_b, axis=1)
 
     def nearest_batch(self, windows: np.ndarray, chunk: int = 2048) -> np.ndarray:
         """Closest bank sound for each of many windows (no hysteresis, no state)."""

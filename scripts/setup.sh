@@ -28,6 +28,6 @@ want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing torch==2.13.0 (CPU) and the package"
     .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
-    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[all,test]'
     echo "$want" > "$stamp"
 fi

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 MODEL = os.path.join(ROOT, "models", "default")
@@ -42,5 +41,12 @@ def test_evaluate_reproduces_the_stored_metrics(run_cli):
     assert res.code == 0, res.err
     figures = json.loads(res.out)["model_figures"]
     stored = json.load(open(os.path.join(MODEL, "config.json")))["metrics"]["model"]
+    # Not an exact comparison: which sound is nearest can flip for a few windows between CPUs
+    # (float summation order in the matrix products differs), and a few flipped windows move
+    # the neighbourhood figures by up to ~0.005 (0.9237 vs 0.9214 seen on two machines). The
+    # bound is four times that; the targets themselves must hold on every machine.
     for key, value in figures.items():
-        assert value == pytest.approx(stored[key], abs=1e-3), key
+        assert value == pytest.approx(stored[key], abs=0.02), key
+    assert figures["trustworthiness"] >= 0.9 and figures["continuity"] >= 0.9
+    assert figures["spearman"] >= 0.5 and figures["coverage"] >= 0.6
+    assert figures["stability"] >= 0.99

@@ -17,8 +17,8 @@ import wave
 import numpy as np
 import pytest
 
-from instrument.osc import OscOut
-from instrument.params import PARAM_TABLE
+from instrument.output.osc import OscOut
+from instrument.sound.params import PARAM_TABLE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -196,8 +196,9 @@ def test_supercollider_file_is_balanced_and_matches_the_table():
 def pure_tone_model(tmp_path_factory):
     """A tiny trained instrument whose bank sounds are pure tones (index 0), loud enough:
     the pitch Pd plays is then the carrier perform sends."""
-    from instrument.bundle import save_bundle
     from tiny_model import tiny_parts
+
+    from instrument.formats.bundle import save_bundle
 
     config, arrays, _ = tiny_parts(seed=3)
     unit = arrays["sound_bank"]["params_unit"]
@@ -212,12 +213,12 @@ def pure_tone_model(tmp_path_factory):
 @pytest.mark.skipif(PD is None, reason="Pd (puredata-core) is not installed")
 def test_pd_plays_a_replayed_recording_from_perform(pure_tone_model, run_cli, tmp_path):
     """perform --replay -> OSC -> Pd (headless, real time) -> WAV whose pitch is the carrier."""
-    from instrument import gestures
-    from instrument.bundle import Bundle
     from instrument.config import GestureConfig, config_from_dict
-    from instrument.recording import write_recording
+    from instrument.formats.bundle import Bundle
+    from instrument.formats.recording import write_recording
+    from instrument.gesture import steps as gestures
+    from instrument.gesture.synthetic import synthesize
     from instrument.runtime import Runtime
-    from instrument.synthetic import synthesize
 
     path, config, arrays = pure_tone_model
     cfg = config_from_dict(GestureConfig, config["configs"]["gesture"])

@@ -5,10 +5,10 @@ import sys
 
 import numpy as np
 import pytest
-
-from instrument.bundle import Bundle, save_bundle
-from instrument.runtime import Runtime
 from tiny_model import tiny_parts
+
+from instrument.formats.bundle import Bundle, save_bundle
+from instrument.runtime import Runtime
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ def tiny_parts(seed: int = 0, mapping: str = "mlp", n_sounds: int = 120):
     """(config, arrays) of a small but genuinely trained instrument."""
     import torch
 
-    from instrument import mapping as mp
-    from instrument.params import PARAM_TABLE
-    from instrument.sae import StackedAutoencoder
-    from instrument.training import assemble, search_space
+    from instrument.learn import mapping as mp
+    from instrument.learn.sae import StackedAutoencoder
+    from instrument.learn.training import assemble, search_space
+    from instrument.sound.params import PARAM_TABLE
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(seed)
@@ -50,7 +50,7 @@ def write_strokes(path, seconds: float = 30.0, seed: int = 0, width: int = 800,
 
     ``kinds``: which strokes to draw: 0 circles/arcs, 1 straight lines, 2 zig-zags, 3 pauses.
     """
-    from instrument.recording import RecordingWriter
+    from instrument.formats.recording import RecordingWriter
 
     rng = np.random.default_rng(seed)
     t, x, y = 0.0, width / 2, height / 2

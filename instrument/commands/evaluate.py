@@ -37,11 +37,11 @@ def run(args) -> int:
     import json
     import os
 
-    from instrument.bundle import load_bundle
     from instrument.errors import BadInput
-    from instrument.recording import read_recording
+    from instrument.formats.bundle import load_bundle
+    from instrument.formats.recording import read_recording
+    from instrument.learn.evaluation import evaluation_windows, measure, measure_in_sound_features
     from instrument.runtime import Runtime
-    from instrument.training import evaluation_windows, measure, measure_in_sound_features
 
     bundle = load_bundle(args.model)
     runtime = Runtime(bundle)

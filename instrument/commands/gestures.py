@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from instrument.commands.argtypes import (existing_file, nonnegative_int, positive_float,
-                                          positive_int)
+from instrument.commands.argtypes import (
+    existing_file,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
 NAME = "gestures"
 HELP = "synthesize, inspect and plot gesture recordings"
@@ -47,8 +51,8 @@ def _synth(args) -> int:
     import os
 
     from instrument.errors import BadInput
-    from instrument.recording import write_recording
-    from instrument.synthetic import synthesize
+    from instrument.formats.recording import write_recording
+    from instrument.gesture.synthetic import synthesize
 
     parent = os.path.dirname(args.out)
     if parent and not os.path.isdir(parent):
@@ -67,7 +71,7 @@ def summarize(rec, cfg=None) -> dict:
     import numpy as np
 
     from instrument.config import GestureConfig
-    from instrument.gestures import accepted_samples, polar_steps, resample
+    from instrument.gesture.steps import accepted_samples, polar_steps, resample
 
     cfg = cfg or GestureConfig()
     diagonal = math.hypot(rec.width, rec.height)
@@ -92,7 +96,7 @@ def summarize(rec, cfg=None) -> dict:
 def _info(args) -> int:
     import json
 
-    from instrument.recording import read_recording
+    from instrument.formats.recording import read_recording
 
     s = summarize(read_recording(args.file))
     if args.json:
@@ -111,7 +115,7 @@ def _plot(args) -> int:
     import os
 
     from instrument.errors import BadInput
-    from instrument.recording import read_recording
+    from instrument.formats.recording import read_recording
 
     parent = os.path.dirname(args.out)
     if parent and not os.path.isdir(parent):
@@ -134,7 +138,7 @@ def plot_recording(rec, out: str, cfg=None) -> None:
     from matplotlib.collections import LineCollection
 
     from instrument.config import GestureConfig
-    from instrument.gestures import accepted_samples, polar_steps, resample
+    from instrument.gesture.steps import accepted_samples, polar_steps, resample
 
     cfg = cfg or GestureConfig()
     keep = accepted_samples(rec.t, rec.x, rec.y, rec.width, rec.height)

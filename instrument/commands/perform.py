@@ -53,7 +53,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from instrument.perform import PerformOptions, run_session
+    from instrument.live.session import PerformOptions, run_session
 
     if args.fast and not args.replay:
         from instrument.errors import BadInput

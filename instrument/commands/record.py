@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
             raise BadInput(f"directory {parent!r} of --out does not exist", "create it first")
         os.makedirs(parent, exist_ok=True)
 
-    from instrument.capture import PointerWindow, check_display
-    from instrument.recording import RecordingWriter
+    from instrument.formats.recording import RecordingWriter
+    from instrument.gesture.capture import PointerWindow, check_display
 
     check_display()
     stop = {"why": None}

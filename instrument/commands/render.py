@@ -26,7 +26,7 @@ def run(args) -> int:
     import os
 
     from instrument.errors import BadInput
-    from instrument.render import render
+    from instrument.live.render import render
 
     if not 1000 <= args.rate <= 384000:
         raise BadInput(f"--rate {args.rate} is not a usable sample rate", "use 1000..384000")

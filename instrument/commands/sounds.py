@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from instrument.commands.argtypes import existing_file, nonnegative_int, positive_float, \
-    positive_int
+from instrument.commands.argtypes import (
+    existing_file,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
 NAME = "sounds"
 HELP = "build the corpus of random FM sounds and their spectral features, or describe one"
@@ -47,7 +51,7 @@ def _build(args) -> int:
     import time
 
     from instrument.config import FeatureConfig, SoundConfig
-    from instrument.sounds import build_sound_bank
+    from instrument.sound.bank import build_sound_bank
 
     sound_cfg = SoundConfig(n_sounds=args.n, seconds=args.seconds, rate=args.rate,
                             seed=args.seed)
@@ -63,7 +67,7 @@ def _build(args) -> int:
 def _info(args) -> int:
     import numpy as np
 
-    from instrument.sounds import SoundBank
+    from instrument.sound.bank import SoundBank
 
     bank = SoundBank.load(args.bank)
     cfg = bank.sound_config

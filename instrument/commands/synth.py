@@ -7,7 +7,7 @@ from instrument.commands.argtypes import positive_float, positive_int
 NAME = "synth"
 HELP = "render one FM tone (carrier, ratio, index, amplitude) to a WAV file, numpy or pyo"
 
-# Help text only; the ranges are checked against instrument.params.PARAM_TABLE in run()
+# Help text only; the ranges are checked against instrument.sound.params.PARAM_TABLE in run()
 # (tests/test_synth.py checks that these texts quote the table's ranges).
 PARAM_HELP = {
     "carrier_hz": "carrier frequency, 50..2000 Hz (default 440)",
@@ -37,7 +37,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from instrument.errors import BadInput
-    from instrument.params import PARAM_TABLE
+    from instrument.sound.params import PARAM_TABLE
 
     values = [PARAM_TABLE.validate(name, getattr(args, name)) for name in PARAM_TABLE.names]
     if args.seconds > 600:
@@ -46,12 +46,12 @@ def run(args) -> int:
         raise BadInput(f"--rate {args.rate} is not a usable sample rate", "use 1000..384000")
     n = int(round(args.seconds * args.rate))
     if args.engine == "numpy":
-        from instrument.fm import render_fm
-        from instrument.wav import write_wav
+        from instrument.formats.wav import write_wav
+        from instrument.sound.fm import render_fm
 
         write_wav(args.out, render_fm(*values, n, args.rate), args.rate)
     else:
-        from instrument.synth import PyoVoice
+        from instrument.output.pyo_voice import PyoVoice
 
         with PyoVoice(backend="offline", rate=args.rate, initial=values) as voice:
             voice.set_params(values)

@@ -107,8 +107,8 @@ def run(args) -> int:
 
     train_cfg = TrainConfig(layers=args.layers, pairing=args.pairing, mapping=args.mapping,
                             seed=args.seed, **({"sae_epochs": args.epochs} if args.epochs else {}))
-    from instrument.recording import read_recording
-    from instrument.training import LabelSpec, train_instrument
+    from instrument.formats.recording import read_recording
+    from instrument.learn.training import LabelSpec, train_instrument
 
     files = list(args.gestures) + [path for _, path in args.gesture_labels]
     label_of = [None] * len(args.gestures) + [name for name, _ in args.gesture_labels]
@@ -123,7 +123,7 @@ def run(args) -> int:
     bank = None
     sound_cfg, feature_cfg = SoundConfig(), FeatureConfig()
     if args.sound_bank:
-        from instrument.sounds import SoundBank
+        from instrument.sound.bank import SoundBank
 
         bank = SoundBank.load(args.sound_bank)
         sound_cfg, feature_cfg = bank.sound_config, bank.feature_config
@@ -138,11 +138,11 @@ def run(args) -> int:
                                                label_of_recording=label_of, quiet=args.quiet,
                                                log=log)
     config["gesture_files"] = [os.path.basename(p) for p in files]
-    from instrument.bundle import save_bundle
+    from instrument.formats.bundle import save_bundle
 
     save_bundle(args.out, config, arrays)
     if args.report:
-        from instrument.report import write_report
+        from instrument.learn.report import write_report
 
         write_report(args.report, args.out, summary)
     print(summary_text(args.out, summary, args.report))

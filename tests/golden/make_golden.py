@@ -16,9 +16,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from instrument.config import FeatureConfig  # noqa: E402
-from instrument.features import spectral_features  # noqa: E402
-from instrument.fm import render_fm, render_many  # noqa: E402
-from instrument.render import render_controls  # noqa: E402
+from instrument.live.render import render_controls  # noqa: E402
+from instrument.sound.features import spectral_features  # noqa: E402
+from instrument.sound.fm import render_fm, render_many  # noqa: E402
 
 RATE = 44100
 N = 2048

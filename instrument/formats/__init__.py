@@ -1,0 +1,2 @@
+"""The bytes we read and write: atomic writes, recordings, model bundles, WAV, control
+streams, OSC packets."""

@@ -1,0 +1,131 @@
+"""OSC in: ``/wek/inputs`` pointer messages on a UDP port, fed into the gesture path.
+
+Listens on 127.0.0.1 unless another address is asked for (``--osc-in 0.0.0.0:6448`` opens
+it to a phone on the LAN). Every message of a bundle is played, in order.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from typing import Callable
+
+from instrument.errors import BadInput
+from instrument.formats.osc import (
+    DEFAULT_IN_PORT,
+    HANDLER_ERROR,
+    MAX_BUNDLE_DEPTH,
+    NORMALIZED_LIMITS,
+    NOT_OSC,
+    OK,
+    PIXEL_LIMITS,
+    REJECT_KINDS,
+    bundle_elements,
+    parse_pointer,
+)
+
+# --- OSC in ---------------------------------------------------------------------------------
+
+class OscIn:
+    """Receives ``/wek/inputs`` pointer messages on a UDP port, in a background thread.
+
+    Every good message calls ``on_pointer(t, x, y)`` at once, from the receiver thread, with
+    ``t`` the ``time.perf_counter()`` when the packet arrived. Everything else is counted in
+    ``counts`` by kind (see REJECT_KINDS) and dropped; nothing a sender does can raise here.
+
+    Args:
+        port: UDP port (6448 is Wekinator's input port); 0 picks a free port (see ``.port``).
+        on_pointer: Called with (t, x, y) for every valid pointer sample.
+        normalized: True when senders give x, y in 0..1, False for pixels; only changes
+            which values count as absurd (and tells the caller how to scale).
+        host: Interface to listen on; "0.0.0.0" accepts other machines on the network.
+
+    Raises:
+        BadInput: The port cannot be bound (in use, or privileged).
+    """
+
+    def __init__(self, port: int = DEFAULT_IN_PORT, on_pointer: Callable[[float, float, float],
+                 None] | None = None, normalized: bool = True, host: str = "127.0.0.1"):
+        self.host = str(host)
+        self.normalized = bool(normalized)
+        self.limits = NORMALIZED_LIMITS if self.normalized else PIXEL_LIMITS
+        self.on_pointer = on_pointer
+        self.counts = {OK: 0, **{kind: 0 for kind in REJECT_KINDS}}
+        self.last_handler_error: str | None = None
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.bind((host, int(port)))
+        except OSError as err:
+            self._sock.close()
+            if err.errno == errno.EADDRINUSE:
+                raise BadInput(f"OSC input port {port} is already in use (another instrument "
+                               "or Wekinator listening?)",
+                               "quit that program or pick another port with --osc-in PORT"
+                               ) from None
+            raise BadInput(f"cannot listen for OSC on {host}:{port} ({err.strerror})",
+                           "pick a port above 1023 with --osc-in PORT") from None
+        self.port = self._sock.getsockname()[1]
+        self._sock.settimeout(0.1)             # lets stop() end the thread promptly
+        self._running = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def rejected(self) -> int:
+        """Packets dropped, all kinds together."""
+        return sum(count for kind, count in self.counts.items() if kind != OK)
+
+    def start(self) -> "OscIn":
+        """Start the receiver thread (the socket is already bound)."""
+        if self._thread is None:
+            self._running = True
+            self._thread = threading.Thread(target=self._serve, name="osc-in", daemon=True)
+            self._thread.start()
+        return self
+
+    def handle_datagram(self, dgram: bytes, t: float, depth: int = 0) -> None:
+        """Validate one datagram (message or bundle) and deliver or count it. Never raises."""
+        if dgram.startswith(b"#"):
+            elements = bundle_elements(dgram) if depth < MAX_BUNDLE_DEPTH else None
+            if elements is None:
+                self.counts[NOT_OSC] += 1
+                return
+            for element in elements:
+                self.handle_datagram(element, t, depth + 1)
+            return
+        kind, x, y = parse_pointer(dgram, self.limits)
+        self.counts[kind] += 1
+        if kind == OK and self.on_pointer is not None:
+            try:
+                self.on_pointer(t, x, y)
+            except Exception as err:  # noqa: BLE001 - a bad handler must not kill the input
+                self.counts[HANDLER_ERROR] += 1
+                self.last_handler_error = f"{type(err).__name__}: {err}"
+
+    def _serve(self) -> None:
+        sock = self._sock
+        while self._running:
+            try:
+                dgram = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                if not self._running:
+                    break
+                continue                       # e.g. a transient ICMP error: keep listening
+            self.handle_datagram(dgram, time.perf_counter())
+
+    def stop(self) -> None:
+        """Stop the thread and close the socket (idempotent)."""
+        self._running = False
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        self._sock.close()
+
+    def __enter__(self) -> "OscIn":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,2 @@
+"""Training and evaluation: stacked autoencoders, mapping, metrics, data sets, report.
+The only place torch is imported."""

@@ -1,0 +1,101 @@
+"""How well an instrument maps: the held-out part of a recording and the figures measured on it.
+
+The map is measured with the exact play-time path (:class:`instrument.runtime.Runtime`), on
+the tail of each recording that training never saw; every figure comes with its random
+baseline in the same run (see :mod:`instrument.learn.metrics` for the definitions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from instrument.config import GestureConfig
+from instrument.errors import BadInput
+
+
+def split_windows(windows: np.ndarray, holdout: float) -> tuple[np.ndarray, np.ndarray]:
+    """(training windows, held-out tail windows) of one recording's windows in time order."""
+    n_test = int(round(len(windows) * holdout))
+    return windows[:len(windows) - n_test], windows[len(windows) - n_test:]
+
+
+def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out tail of a recording: (windows at every control step, control frames).
+
+    The tail is the last ``holdout`` share of the recording's time; windows are taken at every
+    step (hop 1) so the map is measured densely, frames are every control frame of the tail in
+    time order (for stillness stability).
+    """
+    from instrument.gesture import steps as gestures
+
+    windows = gestures.windows_from_recording(rec, gesture_cfg, hop_steps=1)
+    times, frames = gestures.frames_from_recording(rec, gesture_cfg)
+    n_test = int(round(len(windows) * holdout))
+    if len(times) == 0:
+        return windows[:0], frames
+    cut = times[0] + (times[-1] - times[0]) * (1.0 - holdout)
+    return windows[len(windows) - n_test:], frames[times >= cut]
+
+
+def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
+            seed: int = 0) -> dict:
+    """Mapping metrics of a runtime on held-out windows, with the random baseline.
+
+    Args:
+        runtime: A :class:`instrument.runtime.Runtime`.
+        eval_windows: Held-out gesture windows (N, D): the map is measured on them.
+        frame_windows: Every control frame of the held-out stretch, in time order (for
+            stillness stability through the stateful per-frame path), or None.
+    """
+    from instrument.learn import metrics
+
+    if len(eval_windows) < 2 * metrics.N_NEIGHBORS + 2:
+        raise BadInput(f"only {len(eval_windows)} held-out gesture windows to measure the map on",
+                       "record longer gestures or give --gestures with a longer file")
+    gesture = runtime.features_batch(eval_windows)
+    played = runtime.nearest_batch(eval_windows)
+    sounds = still = None
+    if frame_windows is not None and len(frame_windows):
+        sounds, _ = runtime.play(frame_windows)
+        still = np.array([runtime.is_still(w) for w in frame_windows], bool)
+    result = metrics.mapping_quality(gesture, played, runtime.bank_search, sounds, still,
+                                     seed=seed)
+    if sounds is not None:
+        # The same frames without the still hold (hysteresis only), said next to it so the
+        # hold's share of the stability figure is plain.
+        hold = runtime.still_hold
+        runtime.still_hold = False
+        try:
+            unheld, _ = runtime.play(frame_windows)
+        finally:
+            runtime.still_hold = hold
+            runtime.reset()
+        rng = np.random.default_rng(seed + 2)
+        result["model"]["stability_no_hold"] = metrics.stability(unheld, still)
+        result["random"]["stability_no_hold"] = metrics.stability(
+            unheld[rng.permutation(len(unheld))], still)
+    return result
+
+
+def measure_in_sound_features(bundle, runtime, eval_windows: np.ndarray, seed: int = 0) -> dict:
+    """Trustworthiness, continuity and Spearman against the played sounds' *full* matching
+    features (the sound SAE's hidden layers), with the random baseline.
+
+    :func:`measure` places the played sounds in the search space (the few principal axes
+    the closest sound is chosen in); this says how much of the neighbourhood-keeping holds in
+    the whole sound feature space, so the two can be read side by side.
+    """
+    from instrument.learn import metrics
+    from instrument.learn.sae import StackedAutoencoder
+
+    sound_sae = StackedAutoencoder.from_state(bundle.config["sound_sae"],
+                                              bundle.arrays["sound_sae"])
+    features = sound_sae.encode(bundle.arrays["sound_bank"]["features"],
+                                layers=bundle.config["runtime"]["sound_layers"])
+    result = metrics.mapping_quality(runtime.features_batch(eval_windows),
+                                     runtime.nearest_batch(eval_windows), features, seed=seed)
+    keys = ("trustworthiness", "continuity", "spearman")
+    return {"dims": int(features.shape[1]),
+            "model": {k: result["model"][k] for k in keys},
+            "random": {k: result["random"][k] for k in keys}}

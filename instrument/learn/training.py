@@ -1,0 +1,341 @@
+"""Train a whole instrument: gesture SAE, sound SAE, pairing, mapping network, measured, bundled.
+
+The stages, each with its own progress bar:
+
+1. gesture windows from the recordings (the tail ``holdout`` share of each recording is kept
+   out of training and used to measure the map);
+2. the sound bank (built, or read from ``--sound-bank``);
+3. one stacked autoencoder per modality (paper §3.1), optionally fine-tuned with a softmax head
+   on the user's categories (§3.2, ``labels`` pairing);
+4. matching features: all hidden layers concatenated (§4.2: "all values from both hidden
+   layers"); the closest-sound search space is the sound matching features on their first
+   principal axes, whitened (see :func:`search_space`), so a frame searches a few numbers per
+   sound instead of hundreds;
+5. pairing and the mapping network (mapping.py), or l2 matching;
+6. metrics on the held-out windows with the exact play-time path (runtime.py);
+7. the bundle, written atomically (bundle.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from instrument.config import GestureConfig, SAEConfig, TrainConfig
+from instrument.errors import BadInput
+from instrument.learn.evaluation import evaluation_windows, measure, split_windows
+
+MIN_WINDOWS = 50
+
+
+@dataclass
+class LabelSpec:
+    """The user's categories and matching for ``--pairing labels``.
+
+    Attributes:
+        gesture_files: Gesture category name -> recording paths whose windows belong to it.
+        sound_ranges: Sound category name -> [(param name, low, high)] in physical units; a
+            bank sound belongs to the first category whose every range contains it.
+        match: Gesture category name -> sound category name.
+    """
+
+    gesture_files: dict[str, list[str]] = field(default_factory=dict)
+    sound_ranges: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
+    match: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """BadInput unless every matched name is a declared category."""
+        if not self.gesture_files or not self.sound_ranges or not self.match:
+            raise BadInput("--pairing labels needs --gesture-labels, --sound-labels and --match",
+                           "e.g. --gesture-labels circles=c.jsonl --sound-labels low=carrier_hz:50-200 "
+                           "--match circles=low")
+        for g, s in self.match.items():
+            if g not in self.gesture_files:
+                raise BadInput(f"--match {g}={s}: no gesture category {g!r}",
+                               f"declared: {', '.join(sorted(self.gesture_files))}")
+            if s not in self.sound_ranges:
+                raise BadInput(f"--match {g}={s}: no sound category {s!r}",
+                               f"declared: {', '.join(sorted(self.sound_ranges))}")
+
+    def sound_labels(self, params_physical: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        """Category index (order of ``sound_ranges``) of each bank sound, -1 for none."""
+        labels = np.full(len(params_physical), -1, np.int64)
+        for c, ranges in reversed(list(enumerate(self.sound_ranges.values()))):
+            inside = np.ones(len(params_physical), bool)
+            for name, low, high in ranges:
+                if name not in names:
+                    raise BadInput(f"--sound-labels: unknown parameter {name!r}",
+                                   f"use one of {', '.join(names)}")
+                col = params_physical[:, names.index(name)]
+                inside &= (col >= low) & (col <= high)
+            labels[inside] = c
+        return labels
+
+
+def search_space(sound_features: np.ndarray, cfg: TrainConfig) -> dict:
+    """The closest-sound search space: where the mapping lands and "closest" is measured.
+
+    For ``--mapping mlp`` it is the sound matching features on their first
+    ``cfg.structure_dims`` principal axes, whitened (the space the structure pairing matches
+    in): a few numbers per sound, so a frame's search is cheap, and every axis counts alike.
+    With ``--mapping l2`` gesture features are compared with sound features directly, so the
+    space is the features themselves (identity).
+
+    Returns:
+        {"search_mean": (F,), "search_axes": (F, d), "search": (S, d)} float32 arrays and
+        "retained": the share of the features' variance on those axes.
+    """
+    from instrument.learn.mapping import principal_axes
+
+    feats = np.asarray(sound_features, np.float64)
+    if cfg.mapping == "l2":
+        mean, axes = np.zeros(feats.shape[1]), np.eye(feats.shape[1])
+        retained = 1.0
+    else:
+        mean, axes = principal_axes(feats, cfg.structure_dims)
+        centred = feats - mean
+        unit = axes / np.linalg.norm(axes, axis=0)
+        retained = float(((centred @ unit) ** 2).sum() / max((centred ** 2).sum(), 1e-30))
+    return {"search_mean": mean.astype(np.float32), "search_axes": axes.astype(np.float32),
+            "search": ((feats - mean) @ axes).astype(np.float32), "retained": retained}
+
+
+def still_columns(gesture_cfg: GestureConfig, window_dim: int) -> list[int]:
+    """Columns of a window holding its newest step (all zero when the pointer is still)."""
+    per_step = window_dim // gesture_cfg.window_steps
+    return list(range(window_dim - per_step, window_dim))
+
+
+def assemble(configs: dict, train_cfg: TrainConfig, gesture_sae, sound_sae, mapping_net,
+             params_unit: np.ndarray, spectral: np.ndarray, search: dict, table,
+             gesture_cfg: GestureConfig, extra: dict | None = None) -> tuple[dict, dict]:
+    """The bundle's (config dict, arrays) from trained parts (no file written here).
+
+    Args:
+        configs: Section name -> config dataclass (or dict), stored with ``asdict``.
+        mapping_net: A fitted MappingMLP, or None for l2 matching.
+        params_unit, spectral: The sound bank (S, P) and its spectral features (S, F).
+        search: :func:`search_space` output.
+        table: The ParamTable.
+        extra: More top-level keys (metrics, timings, seed...).
+    """
+    g_meta, g_arrays = gesture_sae.to_state()
+    s_meta, s_arrays = sound_sae.to_state()
+    layers = list(range(train_cfg.layers))
+    config = {
+        "configs": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                    for k, v in configs.items()},
+        "param_table": table.to_dict(),
+        "gesture_sae": g_meta, "sound_sae": s_meta,
+        "normalisation": {"gesture": {"mean_shape": list(g_arrays["norm.mean"].shape)},
+                          "sound": {"mean_shape": list(s_arrays["norm.mean"].shape)}},
+        "runtime": {"gesture_layers": layers, "sound_layers": layers,
+                    "hysteresis": train_cfg.hysteresis, "blend_k": train_cfg.blend_k,
+                    "still_hold": train_cfg.still_hold, "mapping": train_cfg.mapping,
+                    "still_columns": still_columns(gesture_cfg, int(g_arrays["norm.mean"].shape[0])),
+                    "search_dims": int(search["search"].shape[1]),
+                    "search_variance_retained": search["retained"]},
+    }
+    arrays = {"gesture_sae": g_arrays, "sound_sae": s_arrays,
+              "sound_bank": {"params_unit": np.asarray(params_unit, np.float32),
+                             "features": np.asarray(spectral, np.float32),
+                             "search": search["search"], "search_mean": search["search_mean"],
+                             "search_axes": search["search_axes"]}}
+    if mapping_net is not None:
+        meta, m_arrays = mapping_net.to_state()
+        config["mapping"] = meta
+        arrays["mapping"] = m_arrays
+    config.update(extra or {})
+    return config, arrays
+
+
+def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: GestureConfig,
+                     sound_cfg, feature_cfg, sound_bank=None, labels: LabelSpec | None = None,
+                     label_of_recording: list[str | None] | None = None, quiet: bool = True,
+                     log: Callable[[str], None] = lambda text: None) -> tuple[dict, dict, dict]:
+    """Run every training stage and return (bundle config, bundle arrays, summary).
+
+    Args:
+        recordings: gesture Recordings (recording.read_recording).
+        train_cfg, gesture_cfg, sound_cfg, feature_cfg: The configs used (stored in the bundle).
+        sound_bank: A SoundBank to use instead of building one from ``sound_cfg``.
+        labels: Categories and matching for ``pairing="labels"``.
+        label_of_recording: Gesture category name of each recording (None = unlabelled).
+        quiet: No progress bars.
+        log: Called with one line per finished stage.
+    """
+    import os
+
+    import torch
+
+    # One torch thread unless $INSTRUMENT_TORCH_THREADS says otherwise: these networks are
+    # small, and on a busy 2-core machine two threads were several times slower than one.
+    threads_before = torch.get_num_threads()
+    env_before = os.environ.get("INSTRUMENT_TORCH_THREADS")
+    if env_before is None:
+        os.environ["INSTRUMENT_TORCH_THREADS"] = "1"
+    torch.set_num_threads(int(os.environ["INSTRUMENT_TORCH_THREADS"]))
+    try:
+        return _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank,
+                      labels, label_of_recording, quiet, log)
+    finally:
+        torch.set_num_threads(threads_before)
+        if env_before is None:
+            os.environ.pop("INSTRUMENT_TORCH_THREADS", None)
+
+
+def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank, labels,
+           label_of_recording, quiet, log):
+    import torch
+
+    from instrument.formats.bundle import Bundle
+    from instrument.gesture import steps as gestures
+    from instrument.learn import mapping, sae
+    from instrument.runtime import Runtime
+    from instrument.sound.bank import build_sound_bank
+    from instrument.sound.params import PARAM_TABLE
+
+    torch.manual_seed(train_cfg.seed)
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def stage(name: str, t0: float) -> None:
+        timings[name] = round(time.perf_counter() - t0, 3)
+        log(f"{name}: {timings[name]:.1f} s")
+
+    # 1. gesture windows, with a held-out tail per recording
+    t0 = time.perf_counter()
+    train_parts, test_parts, frame_parts, train_labels = [], [], [], []
+    names = list(labels.gesture_files) if labels else []
+    for i, rec in enumerate(recordings):
+        windows = gestures.windows_from_recording(rec, gesture_cfg)
+        train, test = split_windows(windows, train_cfg.holdout)
+        train_parts.append(train)
+        test_parts.append(test)
+        label = (label_of_recording or [None] * len(recordings))[i]
+        train_labels.append(np.full(len(train), names.index(label) if label in names else -1))
+        if train_cfg.holdout > 0:
+            test, frames = evaluation_windows(rec, gesture_cfg, train_cfg.holdout)
+            test_parts[-1] = test
+            frame_parts.append(frames)
+    windows = np.concatenate(train_parts).astype(np.float32)
+    held_out = np.concatenate(test_parts).astype(np.float32)
+    frames_held = np.concatenate(frame_parts).astype(np.float32) if frame_parts else None
+    window_labels = np.concatenate(train_labels)
+    if len(windows) < MIN_WINDOWS:
+        raise BadInput(f"the gesture recordings give only {len(windows)} training windows "
+                       f"(need {MIN_WINDOWS})", "record more gestures (a minute or more)")
+    stage("gesture windows", t0)
+
+    # 2. the sound bank
+    t0 = time.perf_counter()
+    bank = sound_bank if sound_bank is not None else build_sound_bank(sound_cfg, feature_cfg,
+                                                                      quiet=quiet)
+    spectral = np.asarray(bank.features, np.float32)
+    params_unit = np.asarray(bank.params_unit, np.float32)
+    stage("sound bank", t0)
+
+    # 3. one stacked autoencoder per modality (+ fine-tuning for labels)
+    sae_cfg = SAEConfig(hidden=(train_cfg.layer_size,) * train_cfg.layers,
+                        epochs=train_cfg.sae_epochs, seed=train_cfg.seed)
+    t0 = time.perf_counter()
+    gesture_sae = sae.StackedAutoencoder(windows.shape[1], sae_cfg)
+    gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE")
+    stage("gesture SAE", t0)
+    t0 = time.perf_counter()
+    sound_sae = sae.StackedAutoencoder(spectral.shape[1], sae_cfg)
+    sound_sae.fit(spectral, quiet=quiet, desc="sound SAE")
+    stage("sound SAE", t0)
+    sound_labels = None
+    if train_cfg.pairing == "labels":
+        if labels is None:
+            raise BadInput("--pairing labels needs --gesture-labels, --sound-labels and --match")
+        labels.check()
+        t0 = time.perf_counter()
+        sound_labels = labels.sound_labels(PARAM_TABLE.to_physical(params_unit), PARAM_TABLE.names)
+        _finetune(gesture_sae, windows, window_labels, len(names), "gesture", quiet)
+        _finetune(sound_sae, spectral, sound_labels, len(labels.sound_ranges), "sound", quiet)
+        stage("fine-tuning", t0)
+
+    # 4. matching features and the search space
+    t0 = time.perf_counter()
+    g_feats = gesture_sae.encode(windows)
+    s_feats = sound_sae.encode(spectral)
+    search = search_space(s_feats, train_cfg)
+    stage("matching features", t0)
+
+    # 5. pairing and mapping
+    t0 = time.perf_counter()
+    net = None
+    if train_cfg.mapping == "l2":
+        mapping.check_l2_sizes(g_feats.shape[1], s_feats.shape[1])
+    else:
+        if train_cfg.pairing == "random":
+            pairs = mapping.pair_random(len(g_feats), len(s_feats), train_cfg.seed)
+        elif train_cfg.pairing == "structure":
+            pairs = mapping.pair_structure(g_feats, s_feats, train_cfg.structure_dims,
+                                           train_cfg.spread_iterations, train_cfg.seed)
+        else:
+            sound_names = list(labels.sound_ranges)
+            match = {names.index(g): sound_names.index(s) for g, s in labels.match.items()}
+            pairs = mapping.pair_labels(g_feats, s_feats, window_labels, sound_labels, match,
+                                        train_cfg.structure_dims, train_cfg.spread_iterations,
+                                        train_cfg.seed)
+        # Targets: the paired sounds' matching features, in the search space.
+        targets = search["search"]
+        net = mapping.MappingMLP(g_feats.shape[1], targets.shape[1], train_cfg.mapping_hidden,
+                                 train_cfg.mapping_activation, train_cfg.seed)
+        net.fit(g_feats, targets[pairs], epochs=train_cfg.mapping_epochs, lr=train_cfg.mapping_lr,
+                seed=train_cfg.seed, quiet=quiet, desc="mapping network")
+    stage("mapping", t0)
+
+    configs = {"train": train_cfg, "gesture": gesture_cfg, "sound": sound_cfg,
+               "features": feature_cfg, "sae": sae_cfg}
+    config, arrays = assemble(configs, train_cfg, gesture_sae, sound_sae, net, params_unit,
+                              spectral, search, PARAM_TABLE, gesture_cfg)
+    if train_cfg.pairing == "labels":
+        sound_names = list(labels.sound_ranges)
+        config["labels"] = {"gesture": names, "sound": sound_names, "match": labels.match}
+        config["runtime"]["match"] = [sound_names.index(labels.match[g]) if g in labels.match
+                                      else -1 for g in names]
+        arrays["sound_bank"]["sound_labels"] = sound_labels.astype(np.int64)
+
+    # 6. metrics with the exact play-time path
+    t0 = time.perf_counter()
+    runtime = Runtime(Bundle(path="(training)", config=config, arrays=arrays))
+    eval_windows = held_out if len(held_out) >= 2 * 10 + 2 else windows
+    quality = measure(runtime, eval_windows, frames_held, seed=train_cfg.seed)
+    quality["held_out"] = bool(len(held_out) >= 22)
+    stage("metrics", t0)
+
+    total = time.perf_counter() - start
+    losses = {"gesture_sae": _last_losses(gesture_sae.history),
+              "sound_sae": _last_losses(sound_sae.history),
+              "mapping": (net.history["losses"][-1] if net is not None else None)}
+    config.update({"seed": train_cfg.seed, "training_seconds": round(total, 3),
+                   "timings": timings, "metrics": quality, "final_losses": losses,
+                   "n_training_windows": int(len(windows)),
+                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    summary = {"seconds": total, "timings": timings, "losses": losses, "metrics": quality,
+               "histories": {"gesture_sae": gesture_sae.history, "sound_sae": sound_sae.history,
+                             "mapping": net.history if net is not None else None},
+               "windows": windows, "held_out": held_out}
+    return config, arrays, summary
+
+
+def _finetune(model, x: np.ndarray, y: np.ndarray, n_classes: int, what: str, quiet: bool) -> None:
+    """Fine-tune on the labelled rows only (paper §3.2: labels may cover part of the data)."""
+    keep = y >= 0
+    if len(np.unique(y[keep])) < 2:
+        raise BadInput(f"fine-tuning the {what} network needs at least two labelled {what} "
+                       f"categories with data, got {len(np.unique(y[keep]))}",
+                       f"label more {what}s (two categories or more)")
+    model.finetune(x[keep], y[keep], max(n_classes, 2), quiet=quiet)
+
+
+def _last_losses(history: dict) -> list[float]:
+    return [float(layer[-1]) for layer in (history or {}).get("layer_losses", []) if layer]

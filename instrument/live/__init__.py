@@ -1,0 +1,1 @@
+"""Playing: the control loop, the session that wires it, its view and exit summary, and offline render."""

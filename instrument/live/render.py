@@ -1,0 +1,206 @@
+"""Offline render: a gesture file -> its control stream (CSV) -> audio (WAV), deterministic.
+
+The control stream is made by the same two pieces live performance uses:
+:func:`instrument.gesture.steps.frames_from_recording` (one frame per pointer sample, plus frames at
+the gesture rate while the pointer is still: the one frame rule) and
+:meth:`instrument.runtime.Runtime.frame` (the one per-frame step: window -> sound). So
+``instrument perform`` replaying a file gives exactly the rows written here.
+
+The audio: :func:`render_controls` plays a control stream with the smoothed voice, by either
+engine (numpy: :class:`instrument.sound.smoothed_fm.SmoothedFM`, as live; pyo: the voice's graph from
+:mod:`instrument.output.pyo_voice` on an offline server); a frame at time t takes effect at sample
+``round(t * rate)``.
+
+The control stream CSV itself (the contract) is :mod:`instrument.formats.controls`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from instrument.errors import BadInput
+from instrument.formats.controls import write_controls_csv
+from instrument.formats.wav import write_wav
+from instrument.sound.fm import is_whole
+from instrument.sound.params import PARAM_TABLE, ParamTable
+from instrument.sound.smoothed_fm import (
+    DEFAULT_SMOOTHING_S,
+    SmoothedFM,
+    smoothing_coefficient,
+    to_smoothing_space,
+)
+
+TAIL_S = 0.25  # audio kept after the last control frame, so the last sound is heard
+ENGINES = ("numpy", "pyo")
+
+
+def control_stream(runtime, recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every control frame of a recording, played through ``runtime`` from a fresh state.
+
+    Args:
+        runtime: An :class:`instrument.runtime.Runtime`.
+        recording: A :class:`instrument.formats.recording.Recording`.
+
+    Returns:
+        (times float64[M], sounds int64[M], params float32[M, P] physical units).
+    """
+    from instrument.gesture.steps import frames_from_recording
+
+    times, windows = frames_from_recording(recording, runtime.gesture_config)
+    sounds, params = runtime.play(windows)
+    return times, sounds, params
+
+
+def render(model, recording, out_wav: str | os.PathLike | None,
+           controls_csv: str | os.PathLike | None = None, engine: str = "numpy",
+           rate: int = 44100, smoothing_s: float | None = None) -> dict:
+    """Render a gesture recording with a trained model: control stream CSV and/or WAV.
+
+    Args:
+        model: A model bundle directory, or a loaded :class:`~instrument.runtime.Runtime`.
+        recording: A gesture file path or a :class:`~instrument.formats.recording.Recording`.
+        out_wav: WAV to write (16-bit mono), or None for the control stream only.
+        controls_csv: Control stream CSV to write, or None.
+        engine: "numpy" (the SmoothedFM voice) or "pyo" (pyo's offline server).
+        rate: Audio sample rate.
+        smoothing_s: Parameter smoothing time (default: the voices' default).
+
+    Returns:
+        {"frames", "seconds", "sounds_used", "wav", "controls"} for a summary line.
+    """
+    from instrument.formats.recording import Recording, read_recording
+    from instrument.runtime import Runtime
+
+    if engine not in ENGINES:
+        raise BadInput(f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
+    runtime = model if isinstance(model, Runtime) else Runtime.from_bundle(model)
+    rec = recording if isinstance(recording, Recording) else read_recording(recording)
+    times, sounds, params = control_stream(runtime, rec)
+    if len(times) == 0:
+        raise BadInput(f"gesture file {rec.path or '(recording)'} has no pointer samples to render",
+                       "record some gestures first")
+    if controls_csv is not None:
+        write_controls_csv(controls_csv, times, sounds, params, runtime.param_names)
+    seconds = float(times[-1]) + TAIL_S
+    if out_wav is not None:
+        audio = render_controls(times, params, seconds, rate=rate, engine=engine,
+                                table=runtime.table,
+                                **({} if smoothing_s is None else {"smoothing_s": smoothing_s}))
+        write_wav(os.fspath(out_wav), audio, rate)
+    return {"frames": int(len(times)), "seconds": seconds,
+            "sounds_used": int(len(np.unique(sounds))),
+            "wav": None if out_wav is None else os.fspath(out_wav),
+            "controls": None if controls_csv is None else os.fspath(controls_csv)}
+
+
+# --- control stream -> audio ---------------------------------------------------------------
+
+def _control_positions(frame_times, params, seconds, rate, table):
+    times = np.asarray(frame_times, dtype=np.float64)
+    if times.ndim != 1 or len(times) == 0:
+        raise BadInput(f"frame_times must be a non-empty 1-D array, got shape {times.shape}")
+    if not np.isfinite(times).all() or np.any(np.diff(times) < 0) or times[0] < 0:
+        raise BadInput("frame_times must be finite, >= 0 and non-decreasing")
+    values = table.validate_physical(params, "control stream parameters")
+    if values.shape != (len(times), len(table)):
+        raise BadInput(f"params_physical must be [{len(times)}, {len(table)}], "
+                       f"got {values.shape}")
+    if not (isinstance(seconds, (int, float)) and np.isfinite(seconds) and seconds > 0):
+        raise BadInput(f"seconds must be > 0, got {seconds!r}")
+    if not is_whole(rate) or rate < 1000:
+        raise BadInput(f"sample rate must be a whole number >= 1000, got {rate!r}")
+    n = int(round(seconds * rate))
+    pos = np.clip(np.round(times * rate).astype(np.int64), 0, n)
+    # Several frames on one sample: the last one wins.
+    keep = np.append(pos[1:] != pos[:-1], True)
+    return n, pos[keep], values[keep]
+
+
+def render_controls(frame_times, params_physical, seconds: float, rate: int = 44100,
+                    smoothing_s: float = DEFAULT_SMOOTHING_S, engine: str = "numpy",
+                    table: ParamTable = PARAM_TABLE) -> np.ndarray:
+    """Render a control stream offline with the smoothed voice.
+
+    Before the first frame the voice is silent, resting on the first frame's values (so the
+    first sound fades in over ``smoothing_s`` instead of gliding from a default pitch).
+
+    Args:
+        frame_times: float[N] frame times in seconds (non-decreasing).
+        params_physical: float[N, P] physical parameters per frame, table order.
+        seconds: Length of the render.
+        rate: Sample rate.
+        smoothing_s: Smoothing time constant, seconds.
+        engine: "numpy" (:class:`SmoothedFM`) or "pyo" (:class:`PyoVoice`'s graph, offline).
+        table: Parameter table.
+
+    Returns:
+        float32[round(seconds * rate)] audio.
+    """
+    if engine not in ENGINES:
+        raise BadInput(f"unknown engine {engine!r}", f"use one of {ENGINES}")
+    n, pos, values = _control_positions(frame_times, params_physical, seconds, rate, table)
+    smoothing_coefficient(smoothing_s, rate)
+    start = values[0].copy()
+    start[table.index_of("amplitude")] = 0.0
+    if engine == "numpy":
+        return _render_controls_numpy(n, pos, values, start, rate, smoothing_s, table)
+    return _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table)
+
+
+def _render_controls_numpy(n, pos, values, start, rate, smoothing_s, table):
+    voice = SmoothedFM(rate, smoothing_s, table, initial=start)
+    out = np.zeros(n, dtype=np.float32)
+    voice.render(out[:pos[0]])
+    bounds = np.append(pos, n)
+    for i in range(len(pos)):
+        voice.set_target(values[i])
+        voice.render(out[bounds[i]:bounds[i + 1]])
+    return out
+
+
+def _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table):
+    from instrument.output.pyo_voice import import_pyo, pyo_fm_graph
+
+    pyo = import_pyo()
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    # One control value per sample, read by a sample counter: a frame takes effect at exactly
+    # its sample, as in the numpy engine.
+    steps = np.repeat(np.arange(len(pos)), np.diff(np.append(pos, n)))
+    per_sample = np.empty((n, len(table)))
+    per_sample[:pos[0]] = start
+    per_sample[pos[0]:] = values[steps]
+    smooth = to_smoothing_space(per_sample, table)
+    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
+    server.deactivateMidi()
+    server.setVerbosity(1)
+    server.boot()
+    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
+    try:
+        # The offline server must write a file; we read the voice itself through TableRec
+        # (exact samples, without the server's 5 ms start fade).
+        server.recordOptions(dur=n / rate, filename=os.path.join(scratch.name, "out.wav"),
+                             fileformat=0, sampletype=0)
+        counter = pyo.Count(pyo.Trig(), min=0, max=0)
+        tables, sources = [], []
+        for i in range(len(table)):
+            data = pyo.DataTable(size=n)
+            np.asarray(data.getBuffer())[:] = smooth[:, i]
+            tables.append(data)
+            sources.append(pyo.TableIndex(data, counter))
+        fm, keep = pyo_fm_graph(pyo, sources, smoothing_s,
+                                 to_smoothing_space(start, table), table)
+        recorded = pyo.NewTable(length=n / rate, chnls=1)
+        rec = pyo.TableRec(fm, table=recorded).play()
+        server.start()
+        audio = np.asarray(recorded.getBuffer(), dtype=np.float32).copy()
+        del rec, keep, tables, sources, fm, counter
+    finally:
+        server.shutdown()
+        scratch.cleanup()
+    out = np.zeros(n, dtype=np.float32)
+    out[:min(n, len(audio))] = audio[:n]
+    return out

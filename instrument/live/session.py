@@ -1,0 +1,221 @@
+"""A whole performance (``instrument perform``): input, loop, voices, OSC out, view, summary.
+
+This is the one module that knows every part of a performance; the control loop
+(:mod:`instrument.live.loop`) knows nothing of its view (:mod:`instrument.live.view`) or
+summary (:mod:`instrument.live.summary`), which only read the loop.
+
+Everything opened is registered on one :class:`contextlib.ExitStack` as soon as it is open,
+so when a voice fails to stop, the window, the OSC sockets and the control stream are still
+closed (in reverse order of opening), and the first error is the one reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from instrument.live.loop import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    SWITCH_INTERVAL_S,
+    ControlLoop,
+    StillClock,
+    replay_recording,
+)
+
+
+@dataclass
+class PerformOptions:
+    """What ``instrument perform`` was asked to do (see its --help)."""
+
+    model: str
+    audio: str = "pyo"                   # pyo | sounddevice | none
+    audio_backend: str = "portaudio"     # portaudio | jack (pyo only)
+    buffer: int = 256
+    rate: int = 44100
+    smoothing_s: float = 0.01
+    osc: list | None = None              # [(host, port)]; None = the default 127.0.0.1:12000
+    no_osc: bool = False
+    osc_in: int | None = None            # UDP port; None = off (6448 when headless, no replay)
+    osc_in_host: str = "127.0.0.1"       # listen address; 0.0.0.0 opens it to the network
+    osc_in_pixels: bool = False
+    replay: str | None = None
+    fast: bool = False                   # replay as fast as possible (soak tests)
+    headless: bool = False
+    latency_report: bool = False
+    seconds: float | None = None
+    controls: str | None = None          # write the control stream CSV played (render's format)
+    fixed_latency_s: float | None = None  # sounddevice voice: constant input -> sound delay
+    fps: float = 60.0
+
+
+def open_voices(opts: PerformOptions, table) -> list:
+    """The audio voice asked for, started.
+
+    The voices check first (a child process asks PortAudio for an output device; the jack
+    backend checks that jackd runs), so a machine without sound gets one AudioDeviceError
+    line instead of pyo's segfault.
+    """
+    if opts.audio == "none":
+        return []
+    from instrument.errors import AudioDeviceError
+
+    if opts.audio == "pyo":
+        from instrument.output.pyo_voice import PyoVoice
+
+        voice = PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
+                         table=table)
+    else:
+        from instrument.output.sounddevice_voice import SoundDeviceVoice
+
+        voice = SoundDeviceVoice(opts.rate, opts.buffer, opts.smoothing_s, table=table)
+    try:
+        voice.start()
+    except AudioDeviceError as err:
+        fix = f"{err.fix}; " if err.fix else ""
+        raise AudioDeviceError(err.problem, f"{fix}or play through OSC only with --audio none"
+                               ) from None
+    return [voice]
+
+
+def _check_options(opts: PerformOptions) -> None:
+    from instrument.errors import BadInput
+
+    if opts.fixed_latency_s is not None and opts.audio != "sounddevice":
+        raise BadInput("--fixed-latency needs --audio sounddevice",
+                       "the sounddevice voice plays each change at an exact sample; pyo's "
+                       "voice takes changes once per block")
+    if opts.replay and opts.osc_in is not None:
+        raise BadInput("--replay and --osc-in cannot be used together",
+                       "replay a file, or play live from OSC input, one at a time")
+    if opts.controls and opts.replay and _same_file(opts.controls, opts.replay):
+        raise BadInput(f"--controls {opts.controls} is the recording being replayed",
+                       "write the control stream to another file")
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def run_session(opts: PerformOptions, print_fn=print) -> int:
+    """Run a performance until Esc, the end of the replay, --seconds, or Ctrl-C.
+
+    Returns:
+        0; errors the user can fix raise :class:`instrument.errors.InstrumentError`.
+    """
+    from instrument.errors import BadInput
+    from instrument.formats.osc import DEFAULT_IN_PORT, DEFAULT_OUT
+    from instrument.gesture.tracker import GestureTracker
+    from instrument.live.summary import fixed_latency_note, latency_table, summary
+    from instrument.output.osc import OscOut
+    from instrument.runtime import Runtime
+
+    _check_options(opts)
+    osc_in_port = opts.osc_in
+    if opts.headless and not opts.replay and osc_in_port is None:
+        osc_in_port = DEFAULT_IN_PORT    # headless and live: the only input is OSC
+    rec = None
+    if opts.replay:
+        from instrument.formats.recording import read_recording
+
+        rec = read_recording(opts.replay)
+        if len(rec.t) == 0:
+            raise BadInput(f"recording {opts.replay} has no pointer samples",
+                           "record a gesture first (instrument record)")
+    runtime = Runtime.from_bundle(opts.model)
+    gesture_cfg = runtime.gesture_config
+
+    # A pointer sample waits for the GIL at most this long while another thread (still clock,
+    # screen) runs Python: 0.5 ms instead of CPython's 5 ms default.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    voices: list = []
+    osc_out = osc_in = loop = None
+    stop = threading.Event()
+    t_start = time.perf_counter()
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(stop.set)         # runs last: every thread is told to stop first
+            controls = None
+            if opts.controls:
+                from instrument.formats.controls import ControlsWriter
+
+                controls = stack.enter_context(ControlsWriter(opts.controls,
+                                                              runtime.param_names))
+            for voice in open_voices(opts, runtime.table):
+                voices.append(voice)
+                stack.callback(voice.stop)
+            if not opts.no_osc:
+                osc_out = stack.enter_context(OscOut(opts.osc or [DEFAULT_OUT], runtime.table))
+            view = None
+            if opts.headless:
+                width, height = (rec.width, rec.height) if rec is not None else \
+                    (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+            else:
+                from instrument.live.view import LiveView
+
+                view = LiveView(runtime, rec, fps=opts.fps)
+                stack.callback(view.close)
+                width, height = (rec.width, rec.height) if rec is not None else view.size
+            loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out,
+                               voices,
+                               on_frame=controls.write_frame if controls is not None else None,
+                               fixed_latency=opts.fixed_latency_s)
+            if opts.fixed_latency_s is not None:
+                print_fn(fixed_latency_note(voices[0], opts.fixed_latency_s))
+            # one clock for every source: the window's, when there is one
+            t0 = time.perf_counter() - (view.window.now() if view is not None else 0.0)
+            if osc_in_port is not None:
+                osc_in = _open_osc_in(opts, osc_in_port, loop, t0, width, height, print_fn)
+                stack.callback(osc_in.stop)
+            if rec is None:
+                clock = StillClock(loop, t0, 1.0 / gesture_cfg.rate_hz).start()
+                stack.callback(clock.stop)
+            else:
+                replay_thread = threading.Thread(
+                    target=lambda: (replay_recording(loop, rec, realtime=not opts.fast,
+                                                     stop=stop), stop.set()),
+                    name="replay", daemon=True)
+                replay_thread.start()
+                stack.callback(replay_thread.join, 5.0)
+                stack.callback(stop.set)
+            deadline = None if opts.seconds is None else t_start + opts.seconds
+            if view is not None:
+                view.run(loop, stop, deadline, live_mouse=rec is None,
+                         external_trail=rec is not None or osc_in is not None)
+            else:
+                while not stop.wait(0.05):
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        break
+            stop.set()
+    except KeyboardInterrupt:
+        pass
+    elapsed = time.perf_counter() - t_start
+    if loop is not None:
+        print_fn(summary(loop, osc_out, osc_in, elapsed, voices))
+        if opts.latency_report:
+            block = opts.buffer / opts.rate if voices else None
+            print_fn(latency_table(loop, block))
+    return 0
+
+
+def _open_osc_in(opts: PerformOptions, port: int, loop: ControlLoop, t0: float, width: float,
+                 height: float, print_fn):
+    from instrument.gesture.osc_in import OscIn
+
+    scale_x, scale_y = (1.0, 1.0) if opts.osc_in_pixels else (width, height)
+    osc_in = OscIn(port, lambda t, x, y: loop.sample(t - t0, x * scale_x, y * scale_y, t),
+                   normalized=not opts.osc_in_pixels, host=opts.osc_in_host)
+    osc_in.start()
+    where = ("from this machine only" if osc_in.host.startswith("127.") or osc_in.host == "::1"
+             else "open to the network")
+    print_fn(f"Listening for /wek/inputs on UDP {osc_in.host}:{osc_in.port}, {where} "
+             f"({'pixels' if opts.osc_in_pixels else 'x, y in 0..1'}).")
+    return osc_in

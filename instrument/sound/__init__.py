@@ -1,0 +1,1 @@
+"""The sound side: parameter table, FM synthesis (numpy), spectral features, the sound bank."""

@@ -1,0 +1,217 @@
+"""The sound bank: random FM sounds, their parameters and spectral features (paper §4.2).
+
+``build_sound_bank`` draws parameters uniformly in 0..1 space (so log-scaled parameters are
+spread evenly in pitch), renders each sound with :func:`instrument.sound.fm.render_static_into` and
+keeps only its features: audio is rendered chunk by chunk on a few threads and dropped, so
+memory stays bounded (a few MB per thread) whatever the number of sounds.
+
+A bank file is an ``.npz`` (read with ``allow_pickle=False``) holding the unit parameters, the
+features and, as JSON, the sound and feature configs and the parameter table, so a bank alone
+says how it was made. Same config and seed -> byte-identical file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from instrument.config import FeatureConfig, SoundConfig, config_from_dict
+from instrument.errors import BadInput, DataFileError
+from instrument.progress import progress
+from instrument.sound.features import feature_dim, features_from_scratch
+from instrument.sound.fm import chunk_rows, default_workers, render_static_into
+from instrument.sound.params import PARAM_TABLE, ParamTable
+
+FORMAT = "instrument-sound-bank"
+VERSION = 1
+_KEYS = {"format", "version", "params_unit", "features", "sound_config", "feature_config",
+         "param_table"}
+
+
+@dataclass
+class SoundBank:
+    """Sounds of the corpus: parameters (unit space, table order) and features.
+
+    Attributes:
+        params_unit: float32[N, P] parameters in 0..1, in parameter-table order.
+        features: float32[N, F] spectral features (features.spectral_features).
+        sound_config: How the sounds were drawn and rendered.
+        feature_config: How the features were computed.
+        table: The parameter table the columns follow.
+    """
+
+    params_unit: np.ndarray
+    features: np.ndarray
+    sound_config: SoundConfig
+    feature_config: FeatureConfig
+    table: ParamTable = PARAM_TABLE
+
+    def __post_init__(self):
+        n = len(self.params_unit)
+        if self.params_unit.ndim != 2 or self.params_unit.shape[1] != len(self.table):
+            raise BadInput(f"params_unit must be [N, {len(self.table)}], got "
+                           f"{self.params_unit.shape}")
+        if self.features.ndim != 2 or len(self.features) != n:
+            raise BadInput(f"features must be [{n}, F], got {self.features.shape}")
+
+    def __len__(self) -> int:
+        return len(self.params_unit)
+
+    @property
+    def feature_dim(self) -> int:
+        """Length F of one feature vector."""
+        return self.features.shape[1]
+
+    def params_physical(self) -> np.ndarray:
+        """float64[N, P] parameters in physical units (Hz, ratio, index, gain)."""
+        return self.table.to_physical(self.params_unit)
+
+    def save(self, path: str) -> None:
+        """Write the bank to ``path`` (.npz; see module docstring). Deterministic bytes."""
+        arrays = {
+            "format": np.array(FORMAT), "version": np.array(VERSION, dtype=np.int64),
+            "params_unit": np.ascontiguousarray(self.params_unit, dtype=np.float32),
+            "features": np.ascontiguousarray(self.features, dtype=np.float32),
+            "sound_config": np.array(json.dumps(dataclasses.asdict(self.sound_config),
+                                                sort_keys=True)),
+            "feature_config": np.array(json.dumps(dataclasses.asdict(self.feature_config),
+                                                  sort_keys=True)),
+            "param_table": np.array(self.table.to_json()),
+        }
+        try:
+            with open(path, "wb") as fh:
+                np.savez(fh, **arrays)
+        except OSError as err:
+            raise DataFileError(f"cannot write sound bank {path}: {err.strerror or err}") from None
+
+    @classmethod
+    def load(cls, path: str) -> "SoundBank":
+        """Read and validate a bank written by :meth:`save`.
+
+        Raises:
+            DataFileError: missing, truncated or malformed file (one line, naming the file).
+        """
+        def bad(problem: str, fix: str | None = None):
+            return DataFileError(f"sound bank {path}: {problem}",
+                                 fix or "rebuild it with 'instrument sounds build'")
+
+        if not os.path.isfile(path):
+            raise DataFileError(f"sound bank {path} does not exist",
+                                "build one with 'instrument sounds build --out FILE.npz'")
+        try:
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+        except OSError as err:
+            raise bad(f"cannot be read: {err.strerror or err}") from None
+        if magic != b"PK\x03\x04":
+            raise bad("is not an .npz file (no zip header)")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = _KEYS - set(data.files)
+                if missing:
+                    raise bad(f"missing entries {sorted(missing)}")
+                arrays = {key: data[key] for key in _KEYS}
+        except DataFileError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            raise bad(f"not a readable .npz file ({type(err).__name__}: "
+                      f"{str(err).splitlines()[0] if str(err) else ''})") from None
+        if arrays["format"].shape != () or str(arrays["format"]) != FORMAT:
+            raise bad(f"not a sound bank (format is not {FORMAT!r})")
+        if arrays["version"].shape != () or int(arrays["version"]) != VERSION:
+            raise bad(f"version {arrays['version']} is not supported (this reads {VERSION})")
+        try:
+            table = ParamTable.from_json(str(arrays["param_table"]))
+            sound_cfg = config_from_dict(SoundConfig, json.loads(str(arrays["sound_config"])),
+                                         "sound_config")
+            feature_cfg = config_from_dict(FeatureConfig,
+                                           json.loads(str(arrays["feature_config"])),
+                                           "feature_config")
+        except (ValueError, BadInput) as err:
+            raise bad(f"bad settings: {err}") from None
+        params, feats = arrays["params_unit"], arrays["features"]
+        for name, arr in (("params_unit", params), ("features", feats)):
+            if arr.dtype != np.float32 or arr.ndim != 2:
+                raise bad(f"{name} must be a 2-D float32 array, got {arr.dtype} {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise bad(f"{name} contains NaN or infinite values")
+        n = sound_cfg.n_sounds
+        if params.shape != (n, len(table)):
+            raise bad(f"params_unit has shape {params.shape}, expected {(n, len(table))}")
+        if params.min() < 0 or params.max() > 1:
+            raise bad("params_unit has values outside 0..1")
+        try:
+            dim = feature_dim(feature_cfg, sound_cfg.n_samples, sound_cfg.rate)
+        except BadInput as err:
+            raise bad(f"bad feature settings: {err}") from None
+        if feats.shape != (n, dim):
+            raise bad(f"features have shape {feats.shape}, expected {(n, dim)}")
+        return cls(params, feats, sound_cfg, feature_cfg, table)
+
+
+def draw_params_unit(sound_cfg: SoundConfig, table: ParamTable = PARAM_TABLE) -> np.ndarray:
+    """float32[N, P] parameters drawn uniformly in 0..1 from ``sound_cfg.seed``."""
+    rng = np.random.default_rng(sound_cfg.seed)
+    return rng.random((sound_cfg.n_sounds, len(table)), dtype=np.float32)
+
+
+def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
+                     feature_cfg: FeatureConfig = FeatureConfig(), quiet: bool = True,
+                     workers: int | None = None, table: ParamTable = PARAM_TABLE) -> SoundBank:
+    """Draw, render and describe ``sound_cfg.n_sounds`` random FM sounds.
+
+    Args:
+        sound_cfg: Number, length, rate and seed of the sounds.
+        feature_cfg: Feature settings.
+        quiet: No progress bar.
+        workers: Threads (default: the CPUs available, at most 4). The result does not
+            depend on it.
+        table: Parameter table.
+
+    Returns:
+        The bank; same configs -> identical arrays.
+    """
+    n, rate = sound_cfg.n_samples, float(sound_cfg.rate)
+    dim = feature_dim(feature_cfg, n, rate)
+    params_unit = draw_params_unit(sound_cfg, table)
+    # Render from the stored float32 unit values, so the bank's parameters are exactly the
+    # parameters of the sounds its features describe.
+    physical = table.clip_physical(table.to_physical(params_unit.astype(np.float64)))
+    features = np.empty((sound_cfg.n_sounds, dim), dtype=np.float32)
+    rows = chunk_rows(n, 1 << 19)
+    starts = list(range(0, sound_cfg.n_sounds, rows))
+
+    local = threading.local()
+
+    def job(lo: int) -> int:
+        hi = min(lo + rows, sound_cfg.n_sounds)
+        if not hasattr(local, "audio"):
+            # one workspace per thread, reused for every chunk: fresh multi-MB arrays per
+            # chunk cost more in page faults than the synthesis itself
+            local.audio = np.empty((rows, n), dtype=np.float32)
+            local.scratch = (np.empty((rows, n), np.uint32), np.empty((rows, n), np.float32))
+            local.power = np.empty(rows * (n // 2 + 1), np.float32)
+        audio = local.audio[:hi - lo]
+        render_static_into(physical[lo:hi], n, rate, audio, table, local.scratch)
+        features[lo:hi] = features_from_scratch(audio, rate, feature_cfg, power=local.power)
+        return hi - lo
+
+    workers = workers or default_workers()
+    bar_total = len(starts)
+    if workers == 1:
+        for _ in progress(map(job, starts), "sound bank", total=bar_total, quiet=quiet,
+                          unit="chunk"):
+            pass
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            for _ in progress(pool.map(job, starts), "sound bank", total=bar_total,
+                              quiet=quiet, unit="chunk"):
+                pass
+    return SoundBank(params_unit, features, sound_cfg, feature_cfg, table)

@@ -1,0 +1,140 @@
+"""`instrument train`, `instrument evaluate`: end to end as a user runs them, and their errors."""
+
+import json
+import os
+
+import pytest
+from tiny_model import write_strokes
+
+
+@pytest.mark.slow
+def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=30, seed=2)
+    held_out = write_strokes(tmp_path / "h.jsonl", seconds=8, seed=9)
+    out = tmp_path / "models" / "mine"
+    os.makedirs(out.parent)
+    res = run_cli("train", "--gestures", gestures, "--out", str(out), "--sounds", "300",
+                  "--epochs", "2", "--quiet", "--report", str(tmp_path / "r.png"))
+    assert res.code == 0, res.err
+    assert res.err == ""  # --quiet: no bars, no stage lines
+    for word in ("trained", "trustworthiness", "continuity", "coverage", "stability", "report"):
+        assert word in res.out
+    assert sorted(os.listdir(out)) == ["config.json", "gesture_sae.safetensors",
+                                       "mapping.safetensors", "sound_bank.safetensors",
+                                       "sound_sae.safetensors"]
+    assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 0 and config["training_seconds"] > 0
+    assert config["configs"]["sound"]["n_sounds"] == 300
+    assert config["metrics"]["model"]["trustworthiness"] > config["metrics"]["random"]["trustworthiness"]
+
+    res = run_cli("evaluate", "--model", str(out), "--gestures", held_out, "--json")
+    assert res.code == 0, res.err
+    report = json.loads(res.out)
+    keys = {"trustworthiness", "continuity", "spearman", "coverage", "coverage_exact", "stability",
+            "stability_no_hold"}
+    assert set(report["model_figures"]) == keys == set(report["random_baseline"])
+    assert {"model", "gestures", "holdout", "n_windows", "n_sounds", "k", "pairing",
+            "mapping"} <= set(report)
+    assert report["n_sounds"] == 300 and report["k"] == 10
+    full = report["full_sound_features"]  # the same map, in the whole sound feature space
+    assert full["dims"] == 2 * config["configs"]["train"]["layer_size"]
+    assert set(full["model"]) == {"trustworthiness", "continuity", "spearman"} == set(full["random"])
+    assert full["model"]["trustworthiness"] > full["random"]["trustworthiness"]
+    res = run_cli("evaluate", "--model", str(out), "--gestures", held_out)
+    assert res.code == 0 and "random" in res.out and "trustworthiness" in res.out
+    assert "full" in res.out
+    res = run_cli("evaluate", "--model", str(out))  # its training file is not in recordings/
+    assert res.code == 2 and "--gestures" in res.err
+
+
+@pytest.mark.slow
+def test_train_with_a_sound_bank_file_and_l2(run_cli, tmp_path):
+    from instrument.config import FeatureConfig, SoundConfig
+    from instrument.sound.bank import build_sound_bank
+
+    bank = build_sound_bank(SoundConfig(n_sounds=250, seconds=0.1), FeatureConfig(n_bands=32),
+                            workers=1)
+    bank.save(str(tmp_path / "bank.npz"))
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=20, seed=2)
+    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path / "m"), "--sound-bank",
+                  str(tmp_path / "bank.npz"), "--epochs", "2", "--mapping", "l2", "--quiet")
+    assert res.code == 0, res.err
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["configs"]["sound"]["n_sounds"] == 250
+    assert config["configs"]["features"]["n_bands"] == 32
+    assert "mapping" not in config["files"]
+
+
+@pytest.mark.slow
+def test_train_with_labels_from_the_command_line(run_cli, tmp_path):
+    free = write_strokes(tmp_path / "free.jsonl", seconds=15, seed=1)
+    circles = write_strokes(tmp_path / "circles.jsonl", seconds=15, seed=2, kinds=(0,))
+    lines = write_strokes(tmp_path / "lines.jsonl", seconds=15, seed=3, kinds=(1,))
+    res = run_cli("train", "--gestures", free, "--out", str(tmp_path / "m"), "--sounds", "300",
+                  "--epochs", "2", "--pairing", "labels", "--quiet",
+                  "--gesture-labels", f"circles={circles}", f"lines={lines}",
+                  "--sound-labels", "low=carrier_hz:50-300", "high=carrier_hz:300-2000",
+                  "--match", "circles=high", "lines=low")
+    assert res.code == 0, res.err
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["labels"] == {"gesture": ["circles", "lines"], "sound": ["low", "high"],
+                                "match": {"circles": "high", "lines": "low"}}
+    assert config["runtime"]["match"] == [1, 0]
+    assert config["gesture_files"] == ["free.jsonl", "circles.jsonl", "lines.jsonl"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--sound-labels", "low=carrier_hz:300-50"], "LOW <= HIGH"),
+    (["--sound-labels", "low"], "NAME=VALUE"),
+    (["--match", "a=b"], "--pairing labels"),
+    (["--pairing", "labels"], "--gesture-labels"),
+    (["--report", "r.jpg"], ".png"),
+    (["--sounds", "0"], "must be >= 1"),
+    (["--sounds", "5"], "too few"),
+])
+def test_train_argument_errors(run_cli, tmp_path, extra, message):
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=1, seed=2)
+    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path / "m"), *extra)
+    assert res.code == 2, res.err
+    assert message in res.err and res.err.count("\n") == 1
+
+
+def test_train_refuses_missing_out_dir_and_files(run_cli, tmp_path):
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=1, seed=2)
+    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path / "no" / "m"))
+    assert res.code == 2 and "does not exist" in res.err
+    res = run_cli("train", "--gestures", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m"))
+    assert res.code == 2 and "does not exist" in res.err
+
+
+def test_evaluate_errors(run_cli, tmp_path):
+    res = run_cli("evaluate", "--model", str(tmp_path))
+    assert res.code == 2 and res.err.count("\n") == 1
+
+
+def test_ctrl_c_leaves_no_half_written_model(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT, default_sigint
+
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=30, seed=2)
+    out = tmp_path / "models" / "mine"
+    os.makedirs(out.parent)
+    proc = subprocess.Popen([sys.executable, "-m", "instrument", "train", "--gestures", gestures,
+                             "--out", str(out), "--sounds", "300", "--epochs", "1000"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
+    for line in proc.stderr:  # stage lines: interrupt while the gesture SAE trains
+        if "sound bank:" in line:
+            break
+    time.sleep(0.5)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert os.listdir(out.parent) == []  # no model, no temporary directory
