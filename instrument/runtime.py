@@ -2,7 +2,8 @@
 
 No torch here, ever: the networks of a model bundle are read as plain arrays and run with numpy
 into buffers allocated once, so a control frame costs a few small matrix-vector products and
-one brute-force nearest-neighbour search over the bank (well under a millisecond).
+one exact nearest-neighbour search over the bank (sound/search.py: a k-d tree for large
+banks; well under a millisecond even at a million sounds).
 
 The per-frame rule lives in ONE place, :meth:`Runtime.frame`, used by the offline render and by
 live performance alike, so both produce the same control stream for the same gesture file:
@@ -28,6 +29,7 @@ from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
 from instrument.sound.params import ParamTable
+from instrument.sound.search import SoundSearch
 
 
 def _activate_(z: np.ndarray, activation: str) -> None:
@@ -150,17 +152,11 @@ class Runtime:
         self._target_aug = np.empty(self._search.shape[1] + 1, np.float32)
         self._target_aug[-1] = 1.0
         self._target = self._target_aug[:-1]
-        self._search_sq = np.einsum("ij,ij->i", self._search, self._search).astype(np.float32)
-        # [-2 s, |s|^2] per sound: one matmul with [y, 1] gives |s|^2 - 2 s.y for every sound.
-        # Stored transposed, (d + 1, n_sounds): a vector-matrix np.dot is the fastest form.
-        self._search_aug_t = np.ascontiguousarray(
-            np.hstack([-2.0 * self._search, self._search_sq[:, None]]).T, np.float32)
-        self._dist = np.empty(self.n_sounds, np.float32)
-
         # Labels: the gesture's category (the fine-tuned gesture SAE's softmax head) restricts
         # the search to the sound category the user matched it with (paper §4.1).
-        self._penalty = None
+        self._match = None
         match = rt.get("match")
+        sound_labels = None
         if match:
             require("head.weight" in g and "sound_labels" in bank, path,
                     "a labels model needs the gesture head and the sound categories")
@@ -168,11 +164,14 @@ class Runtime:
             self._head_b = g["head.bias"].astype(np.float32)
             require(len(match) == self._head_w.shape[1], path, "match does not fit the head")
             sound_labels = bank["sound_labels"]
-            self._penalty = np.zeros((len(match), self.n_sounds), np.float32)
-            for g_cat, s_cat in enumerate(match):
-                if s_cat is not None and s_cat >= 0:
-                    self._penalty[g_cat, sound_labels != s_cat] = 1e30
+            require(sound_labels.shape == (self.n_sounds,), path,
+                    "sound categories do not fit the bank")
+            # gesture category -> the sound category searched (-1: the whole bank)
+            self._match = np.array([s if s is not None and s >= 0 else -1 for s in match],
+                                   np.int64)
             self._logits = np.empty(len(match), np.float32)
+        # The exact closest-sound search (a k-d tree for large banks): sound/search.py.
+        self.search = SoundSearch(self._search, sound_labels)
 
         params_unit = bank["params_unit"]
         require(params_unit.shape == (self.n_sounds, len(self.table)), path,
@@ -295,32 +294,30 @@ class Runtime:
             dot(h0_aug, w1, out=y)
         else:
             y = self.target(window)
-        dist = self._dist
-        # |s - y|^2 = |s|^2 - 2 s.y + |y|^2; |y|^2 is the same for every sound, so it is
-        # added only where true distances are compared (hysteresis, blend).
-        np.dot(self._target_aug, self._search_aug_t, out=dist)
-        if self._penalty is not None:
+        group = None
+        if self._match is not None:
             np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
             self._logits += self._head_b
-            dist += self._penalty[int(np.argmax(self._logits))]
-        best = int(dist.argmin())
+            group = int(self._match[int(np.argmax(self._logits))])
+        search = self.search
+        best, d_best = search.nearest(y, group)
         cur = self.current
         if cur < 0 or best == cur:
             self.current = best
         else:
             keep = (1.0 - self.hysteresis) ** 2
-            yy = float(y @ y)
-            if max(float(dist[best]) + yy, 0.0) < keep * max(float(dist[cur]) + yy, 0.0):
+            # a current sound outside the gesture's sound category is left at once
+            d_cur = search.sq_distance(y, cur) if search.allowed(cur, group) else np.inf
+            if d_best < keep * d_cur:
                 self.current = best
         if self.blend_k > 1:
-            self._params_out[:] = self._blend(dist + float(y @ y))
+            self._params_out[:] = self._blend(y, group)
             return self.current, self._params_out
         return self.current, self.bank_params[self.current]
 
-    def _blend(self, dist: np.ndarray) -> np.ndarray:
-        k = min(self.blend_k, self.n_sounds)
-        near = np.argpartition(dist, k - 1)[:k]
-        weights = 1.0 / (np.sqrt(np.maximum(dist[near], 0.0)) + 1e-6)
+    def _blend(self, y: np.ndarray, group) -> np.ndarray:
+        near, sq = self.search.k_nearest(y, self.blend_k, group)
+        weights = 1.0 / (np.sqrt(sq) + 1e-6)
         unit = (weights[:, None] * self.bank_params_unit[near]).sum(0) / weights.sum()
         return self.table.to_physical(unit)
 
@@ -357,11 +354,9 @@ class Runtime:
         """Closest bank sound for each of many windows (no hysteresis, no state)."""
         out = np.empty(len(windows), np.int64)
         for i in range(0, len(windows), chunk):
-            y = self.targets_batch(windows[i:i + chunk])
-            d = self._search_sq[None, :] - 2.0 * (y @ self._search.T)
-            if self._penalty is not None:
-                d += self._penalty[self.categories_batch(windows[i:i + chunk])]
-            out[i:i + chunk] = np.argmin(d, axis=1)
+            part = windows[i:i + chunk]
+            groups = None if self._match is None else self._match[self.categories_batch(part)]
+            out[i:i + chunk] = self.search.nearest_batch(self.targets_batch(part), groups)
         return out
 
     def play(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

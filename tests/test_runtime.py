@@ -9,6 +9,7 @@ from tiny_model import tiny_parts
 
 from instrument.formats.bundle import Bundle, save_bundle
 from instrument.runtime import Runtime
+from instrument.sound.search import SoundSearch
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +84,8 @@ def test_fused_frame_equals_the_general_path(parts):
 def test_hysteresis_switches_only_past_the_margin(runtime):
     # A controlled bank: sounds a=(0,0) and b=(1,0); the target point is placed by hand.
     runtime._search = runtime.bank_search = np.array([[0, 0], [1, 0]], np.float32)
-    runtime._search_sq = (runtime._search ** 2).sum(1)
-    runtime._search_aug_t = np.ascontiguousarray(
-        np.hstack([-2 * runtime._search, runtime._search_sq[:, None]]).T)
+    runtime.search = SoundSearch(runtime._search)
     runtime._fused = None  # the general path, with target() replaced below
-    runtime._dist = np.empty(2, np.float32)
     runtime.hysteresis = 0.2
     runtime._target_aug = np.array([0, 0, 1], np.float32)  # frame() searches with [y, 1]
     point = runtime._target = runtime._target_aug[:-1]
