@@ -25,9 +25,10 @@ import numpy as np
 from instrument.config import FeatureConfig, SoundConfig, config_from_dict
 from instrument.errors import BadInput, DataFileError
 from instrument.progress import progress
+from instrument.sound.descriptors import SOUND_DESCRIPTORS, describe_audio
 from instrument.sound.features import feature_dim, features_from_scratch
 from instrument.sound.fm import chunk_rows, default_workers, render_static_into
-from instrument.sound.params import PARAM_TABLE, ParamTable
+from instrument.sound.params import PARAM_TABLE, PERFORMANCE_RATE, ParamTable, carson_bandwidth
 
 FORMAT = "instrument-sound-bank"
 VERSION = 1
@@ -45,6 +46,9 @@ class SoundBank:
         sound_config: How the sounds were drawn and rendered.
         feature_config: How the features were computed.
         table: The parameter table the columns follow.
+        descriptors: float32[N, 6] what a listener hears of each sound (loudness, pitch,
+            centroid, spread, flatness, roughness: sound/descriptors.py), computed from its
+            rendered audio; None for an old bank file (see :meth:`ensure_descriptors`).
     """
 
     params_unit: np.ndarray
@@ -52,6 +56,7 @@ class SoundBank:
     sound_config: SoundConfig
     feature_config: FeatureConfig
     table: ParamTable = PARAM_TABLE
+    descriptors: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.params_unit)
@@ -63,6 +68,17 @@ class SoundBank:
 
     def __len__(self) -> int:
         return len(self.params_unit)
+
+    def ensure_descriptors(self) -> np.ndarray:
+        """The sound descriptors, rendered and computed now for a bank stored without them."""
+        if self.descriptors is None:
+            from instrument.sound.descriptors import describe_params
+
+            physical = self.table.clip_physical(self.table.to_physical(
+                self.params_unit.astype(np.float64)))
+            self.descriptors = describe_params(physical, self.sound_config.seconds,
+                                               self.sound_config.rate, self.table)
+        return self.descriptors
 
     @property
     def feature_dim(self) -> int:
@@ -85,6 +101,8 @@ class SoundBank:
                                                   sort_keys=True)),
             "param_table": np.array(self.table.to_json()),
         }
+        if self.descriptors is not None:
+            arrays["descriptors"] = np.ascontiguousarray(self.descriptors, dtype=np.float32)
         try:
             with open(path, "wb") as fh:
                 np.savez(fh, **arrays)
@@ -118,6 +136,7 @@ class SoundBank:
                 if missing:
                     raise bad(f"missing entries {sorted(missing)}")
                 arrays = {key: data[key] for key in _KEYS}
+                descriptors = data["descriptors"] if "descriptors" in data.files else None
         except DataFileError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
@@ -153,13 +172,33 @@ class SoundBank:
             raise bad(f"bad feature settings: {err}") from None
         if feats.shape != (n, dim):
             raise bad(f"features have shape {feats.shape}, expected {(n, dim)}")
-        return cls(params, feats, sound_cfg, feature_cfg, table)
+        if descriptors is not None and (descriptors.dtype != np.float32 or descriptors.shape
+                                        != (n, len(SOUND_DESCRIPTORS))
+                                        or not np.isfinite(descriptors).all()):
+            raise bad(f"descriptors must be finite float32 {(n, len(SOUND_DESCRIPTORS))}, got "
+                      f"{descriptors.dtype} {descriptors.shape}")
+        return cls(params, feats, sound_cfg, feature_cfg, table, descriptors)
 
 
 def draw_params_unit(sound_cfg: SoundConfig, table: ParamTable = PARAM_TABLE) -> np.ndarray:
-    """float32[N, P] parameters drawn uniformly in 0..1 from ``sound_cfg.seed``."""
+    """float32[N, P] parameters drawn uniformly in 0..1 from ``sound_cfg.seed``, alias-free.
+
+    Rejection sampling: a draw whose FM band (Carson's rule, params.carson_bandwidth) is wider
+    than the Nyquist of the performance rate (params.PERFORMANCE_RATE) is drawn again, so the
+    bank is uniform over the sounds that play without aliasing (17% of uniform draws from the FM
+    table is redrawn: high carriers with high ratios and indices).
+    """
     rng = np.random.default_rng(sound_cfg.seed)
-    return rng.random((sound_cfg.n_sounds, len(table)), dtype=np.float32)
+    n = sound_cfg.n_sounds
+    kept: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        draw = rng.random((n, len(table)), dtype=np.float32)
+        physical = table.to_physical(draw.astype(np.float64))
+        ok = carson_bandwidth(physical, table) <= 0.5 * PERFORMANCE_RATE
+        kept.append(draw[ok][:n - have])
+        have += len(kept[-1])
+    return np.concatenate(kept)
 
 
 def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
@@ -185,6 +224,7 @@ def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
     # parameters of the sounds its features describe.
     physical = table.clip_physical(table.to_physical(params_unit.astype(np.float64)))
     features = np.empty((sound_cfg.n_sounds, dim), dtype=np.float32)
+    descriptors = np.empty((sound_cfg.n_sounds, len(SOUND_DESCRIPTORS)), dtype=np.float32)
     rows = chunk_rows(n, 1 << 19)
     starts = list(range(0, sound_cfg.n_sounds, rows))
 
@@ -200,6 +240,7 @@ def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
             local.power = np.empty(rows * (n // 2 + 1), np.float32)
         audio = local.audio[:hi - lo]
         render_static_into(physical[lo:hi], n, rate, audio, table, local.scratch)
+        descriptors[lo:hi] = describe_audio(audio, rate)   # first: the features overwrite audio
         features[lo:hi] = features_from_scratch(audio, rate, feature_cfg, power=local.power)
         return hi - lo
 
@@ -214,4 +255,4 @@ def build_sound_bank(sound_cfg: SoundConfig = SoundConfig(),
             for _ in progress(pool.map(job, starts), "sound bank", total=bar_total,
                               quiet=quiet, unit="chunk"):
                 pass
-    return SoundBank(params_unit, features, sound_cfg, feature_cfg, table)
+    return SoundBank(params_unit, features, sound_cfg, feature_cfg, table, descriptors)
