@@ -75,7 +75,7 @@ class Runtime:
             require(False, path, f"parameter table: {err}")
         self.param_names = self.table.names
         self.hysteresis = float(rt.get("hysteresis", 0.1))
-        self.blend_k = int(rt.get("blend_k", 1))
+        self.blend_k = int(rt.get("blend_k") or 1)  # null: no blending (checked by bundle_check)
         self.still_hold = bool(rt.get("still_hold", True))
         self.still_columns = np.asarray(rt.get("still_columns", []), dtype=np.int64)
         self._still_list = [int(c) for c in self.still_columns]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from instrument.errors import ModelFileError
+from instrument.formats.bundle_check import check_array_values, check_config, file_size_cap
 from instrument.formats.safe_io import load_arrays, read_format_json, save_arrays, write_json_atomic
 
 FORMAT = "instrument-model"
@@ -130,26 +131,25 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     if missing or unknown:
         raise ModelFileError(f"{config_path} lists array files wrongly (missing {missing}, "
                              f"unknown {unknown})", _FIX)
+    check_config(config, config_path)  # every field the runtime reads, before any array
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for stem, entry in files.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
-                or not isinstance(entry.get("arrays"), dict):
-            raise ModelFileError(f"{config_path}: entry for {stem} is malformed", _FIX)
         file_path = os.path.join(path, f"{stem}.safetensors")
-        loaded = load_arrays(file_path, expected_sha256=entry["sha256"], what="model file")
+        loaded = load_arrays(file_path, expected_sha256=entry["sha256"], what="model file",
+                             max_bytes=file_size_cap(config, stem))
         expected = entry["arrays"]
         if sorted(loaded) != sorted(expected):
             raise ModelFileError(f"{file_path} holds arrays {sorted(loaded)}, config.json "
                                  f"records {sorted(expected)}", _FIX)
         for name, array in loaded.items():
             spec = expected[name]
-            if not isinstance(spec, dict) or str(array.dtype) != spec.get("dtype") \
-                    or list(array.shape) != spec.get("shape"):
+            if str(array.dtype) != spec.get("dtype") or list(array.shape) != spec.get("shape"):
                 raise ModelFileError(f"{file_path}: array {name} is {array.dtype}"
                                      f"{list(array.shape)}, config.json records {spec}", _FIX)
             if array.dtype.kind == "f" and not np.isfinite(array).all():
                 raise ModelFileError(f"{file_path}: array {name} has NaN or infinite values", _FIX)
         arrays[stem] = loaded
+    check_array_values(arrays, config_path)
     return Bundle(path=path, config=config, arrays=arrays)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from instrument.errors import DataFileError, InstrumentError, ModelFileError
+from instrument.formats.filecheck import MAX_CONFIG_BYTES, check_format, read_regular_bytes
 
 # Dtypes a model file may hold; anything else (object arrays, structured dtypes) is refused.
 _ALLOWED_KINDS = "biuf"
@@ -192,8 +193,13 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> str:
     return sha256_bytes(data)
 
 
+# The largest weights file read when no declared shapes bound it (a model is a few MB).
+MAX_ARRAYS_BYTES = 1 << 30
+
+
 def load_arrays(path: str | os.PathLike, expected_sha256: str | None = None,
-                what: str = "weights file") -> dict[str, np.ndarray]:
+                what: str = "weights file",
+                max_bytes: int = MAX_ARRAYS_BYTES) -> dict[str, np.ndarray]:
     """Read a safetensors file written by :func:`save_arrays` (never executes anything from it).
 
     Args:
@@ -201,6 +207,8 @@ def load_arrays(path: str | os.PathLike, expected_sha256: str | None = None,
         expected_sha256: When given, the file's sha256 must match (detects tampering and
             files swapped between models).
         what: How the message names the file (e.g. "SAE weights").
+        max_bytes: The largest size the file may have (a bundle computes it from the shapes
+            its config declares); only a regular file is read (never a device or a FIFO).
 
     Returns:
         Name -> writable numpy array (a copy owned by the caller).
@@ -212,7 +220,7 @@ def load_arrays(path: str | os.PathLike, expected_sha256: str | None = None,
     from safetensors.numpy import load
 
     path = os.fspath(path)
-    data = _read_bytes(path, what)
+    data = _read_bytes(path, what, max_bytes)
     if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
         raise ModelFileError(
             f"{what} {path} does not match the sha256 recorded in its config (tampered with, "
@@ -281,15 +289,7 @@ def read_format_json(path: str | os.PathLike, fmt: str, newest: int, what: str,
     """
     path = os.fspath(path)
     config = read_json(path, what=f"{what} file")
-    if not isinstance(config, dict) or config.get("format") != fmt:
-        found = config.get("format") if isinstance(config, dict) else type(config).__name__
-        raise ModelFileError(f"{path} is not an {what} (format {found!r}, expected {fmt!r})", fix)
-    version = config.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{path} has an invalid format version {version!r}", fix)
-    if version > newest:
-        raise ModelFileError(f"{path} is {what} format version {version}, newer than this "
-                             f"instrument reads (up to {newest})", "upgrade instrument to load it")
+    check_format(config, fmt, newest, path, what, fix)
     return config
 
 
@@ -297,18 +297,8 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-def _read_bytes(path: str, what: str) -> bytes:
-    if not os.path.exists(path):
-        raise ModelFileError(f"{what} {path} does not exist",
-                             "check the path, or save/train the model first")
-    if os.path.isdir(path):
-        raise ModelFileError(f"{what} {path} is a directory, not a file", "give the file's path")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as err:
-        raise ModelFileError(f"{what} {path} cannot be read ({err.strerror})",
-                             "check the file's permissions") from None
+def _read_bytes(path: str, what: str, max_bytes: int = MAX_CONFIG_BYTES) -> bytes:
+    return read_regular_bytes(path, what, max_bytes)
 
 
 def _first_line(err: BaseException) -> str:

@@ -78,8 +78,8 @@ def _edit_config(path, change):
     (lambda p: _edit_config(p, lambda c: c.update(format="something-else")), "not an instrument model"),
     (lambda p: _edit_config(p, lambda c: c.update(version="1")), "invalid format version"),
     (lambda p: _edit_config(p, lambda c: c["files"].pop("gesture_sae")), "missing"),
-    (lambda p: _edit_config(p, lambda c: c["files"]["sound_bank"]["arrays"]["search"]
-                            .update(shape=[1, 1])), "records"),
+    (lambda p: _edit_config(p, lambda c: c["files"]["gesture_sae"]["arrays"]
+                            ["layer0.decoder.bias"].update(shape=[1])), "records"),
 ])
 def test_bad_bundles_give_one_line(saved, tmp_path, damage, message):
     path = _copy(saved, tmp_path)

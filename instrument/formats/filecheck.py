@@ -1,0 +1,126 @@
+"""Checks for files that come from outside: regular files of a bounded size, known formats.
+
+A model bundle, a sound bank or a recording may come from anyone. Reading one must never hang
+(a FIFO), never read without end (a symlink to /dev/zero) and never trust its format name or
+version: :func:`read_regular_bytes` and :func:`check_format` are the one place for both, used
+by every reader (bundle config and weights, SAE configs, recording headers, sound banks).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from instrument.errors import ModelFileError
+
+# A config file is small; anything bigger is not one (and must not be read whole).
+MAX_CONFIG_BYTES = 16 << 20
+
+
+def read_regular_bytes(path: str | os.PathLike, what: str, max_bytes: int,
+                       error: type = ModelFileError,
+                       fix: str = "give the file written by instrument, not a link to a device "
+                                  "or a pipe") -> bytes:
+    """Read a whole file that must be a regular file of at most ``max_bytes`` bytes.
+
+    A file from outside may be a symlink to /dev/zero (endless), a FIFO (blocks for ever) or
+    a device: the type is checked with ``os.stat`` before opening, the file is opened with
+    ``O_NONBLOCK`` (a FIFO swapped in meanwhile cannot hang the open) and checked again on
+    the open descriptor, and at most ``max_bytes + 1`` bytes are ever read.
+
+    Args:
+        path: The file.
+        what: How the message names it (e.g. "model config").
+        max_bytes: The largest size it may have (e.g. computed from declared shapes).
+        error: The error class raised.
+        fix: The fix for a file that is not a regular file.
+
+    Raises:
+        error: Missing, a directory, not a regular file, larger than ``max_bytes``, or
+            unreadable; one line naming the file.
+    """
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist",
+                    "check the path, or save/train the model first") from None
+    except OSError as err:
+        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                    "check the file's permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{what} {path} is a directory, not a file", "give the file's path")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
+    _check_size(path, what, info.st_size, max_bytes, error)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                    "check the file's permissions") from None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped for a device/FIFO since the stat
+            raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
+        _check_size(path, what, opened.st_size, max_bytes, error)
+        chunks, left = [], max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as err:
+        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                    "check the file's permissions") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    _check_size(path, what, len(data), max_bytes, error)  # it grew while being read
+    return data
+
+
+def _check_size(path: str, what: str, size: int, max_bytes: int, error: type) -> None:
+    if size > max_bytes:
+        raise error(f"{what} {path} is {size} bytes, more than the {max_bytes} it may have",
+                    "it is not the file instrument wrote; save the model again or restore "
+                    "the file from a backup")
+
+
+
+def check_format(found: dict, fmt: str, newest: int, where: str, what: str, fix: str,
+                 error: type = ModelFileError, upgrade: str = "upgrade instrument to load it") -> int:
+    """Check that a versioned file names format ``fmt`` and a version this program reads.
+
+    Every versioned file (model and SAE configs, recording headers, sound banks, parameter
+    tables) carries ``"format"`` and ``"version"``; this is the one check of both.
+
+    Args:
+        found: The file's header/config object (anything: it is checked to be a dict).
+        fmt: The format name it must carry (e.g. "instrument-model").
+        newest: The newest version this program reads.
+        where: How messages name the file (its path, or "path:1" for a header line).
+        what: What the file should be (e.g. "instrument model").
+        fix: The fix for a file of another format or with a malformed version.
+        error: The error class raised (ModelFileError, DataFileError, ...).
+        upgrade: The fix for a version newer than ``newest``.
+
+    Returns:
+        The file's version (1..newest).
+
+    Raises:
+        error: One line naming the file and what is wrong.
+    """
+    if not isinstance(found, dict) or found.get("format") != fmt:
+        got = found.get("format") if isinstance(found, dict) else type(found).__name__
+        got_text = repr(got) if isinstance(got, str) and len(got) <= 60 else "missing or not a name"
+        raise error(f"{where} is not an {what} (format {got_text}, expected {fmt!r})", fix)
+    version = found.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:40] + "..."
+        raise error(f"{where} has an invalid format version {shown} (not a positive integer)", fix)
+    if version > newest:
+        shown = str(version) if version < 10 ** 12 else "too large"
+        raise error(f"{where} is {what} format version {shown}, newer than this program "
+                    f"reads (up to {newest})", upgrade)
+    return version
