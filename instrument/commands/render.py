@@ -16,6 +16,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.wav", help="WAV file to write")
     parser.add_argument("--controls", metavar="FILE.csv",
                         help="also write the control stream: t,sound,<parameters> per frame")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing --out/--controls files")
     parser.add_argument("--engine", choices=("numpy", "pyo"), default="numpy",
                         help="numpy smoothed FM voice (default) or pyo's, offline")
     parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
@@ -23,19 +25,16 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import os
-
     from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
     from instrument.live.render import render
 
     if not 1000 <= args.rate <= 384000:
         raise BadInput(f"--rate {args.rate} is not a usable sample rate", "use 1000..384000")
-    for flag, path in (("--out", args.out), ("--controls", args.controls)):
-        if path is not None:
-            parent = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(parent):
-                raise BadInput(f"{flag} {path}: directory {parent} does not exist",
-                               "create it first")
+    inputs = [("--gestures", args.gestures), ("--model", args.model)]
+    check_output(args.out, args.force, inputs)
+    if args.controls is not None:
+        check_output(args.controls, args.force, inputs + [("--out", args.out)], flag="--controls")
     info = render(args.model, args.gestures, args.out, args.controls, engine=args.engine,
                   rate=args.rate)
     extra = f" and {info['controls']}" if info["controls"] else ""

@@ -58,7 +58,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gestures", nargs="+", type=existing_file, required=True,
                         metavar="FILE", help="gesture recordings (.jsonl) to learn from")
     parser.add_argument("--out", required=True, metavar="DIR",
-                        help="model directory to write (e.g. models/mine); replaced atomically")
+                        help="model directory to write (e.g. models/mine; a missing parent folder "
+                             "is created); an earlier model there is replaced only with --force")
     sounds = parser.add_mutually_exclusive_group()
     sounds.add_argument("--sounds", type=positive_int, default=None, metavar="N",
                         help="random FM sounds in the bank (default 5000, as in the paper)")
@@ -83,6 +84,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--match", nargs="+", type=_name_value, default=[],
                         metavar="GESTURE=SOUND", help="gesture category -> sound category")
     parser.add_argument("--report", metavar="FILE.png", help="also draw a report PNG")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an earlier model at --out and an existing --report")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
 
 
@@ -99,11 +102,13 @@ def run(args) -> int:
                        "add --pairing labels or drop the labels")
     if args.report and not args.report.lower().endswith(".png"):
         raise BadInput(f"--report {args.report} must be a .png file")
-    parent = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(parent):
-        raise BadInput(f"--out {args.out}: directory {parent} does not exist", "create it first")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise BadInput(f"--out {args.out} is a file", "give a directory name")
+    from instrument.formats.outputs import check_model_output, check_output
+
+    inputs = [("--gestures", p) for p in args.gestures] + [
+        ("--gesture-labels", p) for _, p in args.gesture_labels] + [("--sound-bank", args.sound_bank)]
+    check_model_output(args.out, args.force, inputs)  # before any work: refusing costs nothing
+    if args.report:
+        check_output(args.report, args.force, inputs + [("--out", args.out)], flag="--report")
 
     train_cfg = TrainConfig(layers=args.layers, pairing=args.pairing, mapping=args.mapping,
                             seed=args.seed, **({"sae_epochs": args.epochs} if args.epochs else {}))

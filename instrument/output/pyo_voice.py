@@ -32,7 +32,7 @@ import numpy as np
 from instrument.errors import AudioDeviceError, BadInput
 from instrument.formats.wav import read_wav, write_wav
 from instrument.sound.fm import FM_PARAMS, is_whole
-from instrument.sound.params import PARAM_TABLE, ParamTable
+from instrument.sound.params import PARAM_TABLE, ParamTable, alias_free
 from instrument.sound.smoothed_fm import (
     DEFAULT_SMOOTHING_S,
     log_scaled,
@@ -245,6 +245,7 @@ class PyoVoice:
         values = self.table.validate_physical(physical, "synth parameters")
         if values.shape != (len(self.table),):
             raise BadInput(f"set_params needs {len(self.table)} values, got {values.shape}")
+        values = alias_free(values, self.table, self.rate)  # the same rule as the numpy voice
         with self._lock:
             self._target = values
             self._push()

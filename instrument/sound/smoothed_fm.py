@@ -21,7 +21,7 @@ import numpy as np
 
 from instrument.errors import BadInput
 from instrument.sound.fm import TWO_PI, check_rate, exclusive_phase, fm_columns
-from instrument.sound.params import PARAM_TABLE, ParamTable
+from instrument.sound.params import PARAM_TABLE, ParamTable, alias_free
 
 #: pyo's Port adds this to its rise/fall time (``factor = 1 / ((time + 0.00025) * sr)``), measured
 #: on pyo 1.1.0; we add it too so the numpy and pyo voices smooth identically.
@@ -211,7 +211,8 @@ class SmoothedFM:
         values = self.table.validate_physical(physical, "synth parameters")
         if values.shape != (len(self.table),):
             raise BadInput(f"{what} needs {len(self.table)} values, got {values.shape}")
-        return to_smoothing_space(values, self.table)
+        # The FM band stays under this voice's Nyquist (the rule the bank and pyo follow too).
+        return to_smoothing_space(alias_free(values, self.table, self.rate), self.table)
 
     def set_target(self, physical) -> None:
         """Set new target physical values (float[P], table order). Safe from any thread.

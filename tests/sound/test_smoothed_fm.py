@@ -30,9 +30,9 @@ def test_smoothing_is_pyos_port_one_pole_in_log_space_for_log_params():
     k = smoothing_coefficient(0.01, RATE)
     assert k == pytest.approx(1 / ((0.01 + PORT_OFFSET_S) * RATE))
     voice = SmoothedFM(RATE, 0.01, initial=[100, 1, 0, 0])
-    voice.set_target([400, 4, 8, 1])
+    voice.set_target([400, 4, 5, 1])  # Carson band 19.2 kHz: inside Nyquist, not capped
     y = np.array([np.log(100), np.log(1), 0, 0])
-    x = np.array([np.log(400), np.log(4), 8, 1])
+    x = np.array([np.log(400), np.log(4), 5, 1])
     buf = np.zeros(1, dtype=np.float32)
     for _ in range(300):
         voice.render(buf)
@@ -82,7 +82,8 @@ def test_mute_glides_to_silence_and_back():
 
 def test_set_target_from_another_thread_while_rendering():
     voice = SmoothedFM(RATE, 0.002)
-    targets = [[50 + i, 0.25 + i / 100, i / 50, i / 500] for i in range(400)]
+    # every target inside Nyquist (Carson band at most 10 kHz), so none is capped
+    targets = [[50 + i, 0.25 + i / 200, i / 100, i / 500] for i in range(400)]
     done = threading.Event()
 
     def control():
@@ -230,7 +231,8 @@ def test_render_with_scheduled_changes_allocates_nothing():
 
 def test_schedule_from_another_thread_while_rendering():
     voice = SmoothedFM(RATE, 0.002, schedule_capacity=512)
-    targets = [[50 + i, 0.25 + i / 100, i / 50, i / 500] for i in range(400)]
+    # every target inside Nyquist (Carson band at most 10 kHz), so none is capped
+    targets = [[50 + i, 0.25 + i / 200, i / 100, i / 500] for i in range(400)]
     done = threading.Event()
 
     def control():
