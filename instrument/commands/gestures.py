@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     synth.add_argument("--height", type=positive_int, default=800,
                        help="window height in pixels (800)")
     synth.add_argument("--out", required=True, metavar="FILE", help="recording to write (.jsonl)")
+    synth.add_argument("--force", action="store_true", help="replace an existing --out file")
     synth.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     info = sub.add_parser("info", help="duration, samples, rate, path length, stillness",
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "histograms of the relative polar steps θ and ρ.")
     plot.add_argument("file", type=existing_file, help="a gesture recording (.jsonl)")
     plot.add_argument("--out", required=True, metavar="PNG", help="image to write")
+    plot.add_argument("--force", action="store_true", help="replace an existing --out file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,15 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _synth(args) -> int:
-    import os
-
-    from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
     from instrument.formats.recording import write_recording
     from instrument.gesture.synthetic import synthesize
 
-    parent = os.path.dirname(args.out)
-    if parent and not os.path.isdir(parent):
-        raise BadInput(f"directory {parent!r} of --out does not exist", "create it first")
+    check_output(args.out, args.force)
     rec = synthesize(args.seconds, args.seed, args.width, args.height)
     write_recording(args.out, rec, t_decimals=4, xy_decimals=1)
     if not args.quiet:
@@ -112,14 +110,11 @@ def _info(args) -> int:
 
 
 def _plot(args) -> int:
-    import os
-
     from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
     from instrument.formats.recording import read_recording
 
-    parent = os.path.dirname(args.out)
-    if parent and not os.path.isdir(parent):
-        raise BadInput(f"directory {parent!r} of --out does not exist", "create it first")
+    check_output(args.out, args.force, [("recording", args.file)])
     rec = read_recording(args.file)
     if len(rec) < 2:
         raise BadInput(f"{args.file} has {len(rec)} samples, too few to plot")

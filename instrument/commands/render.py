@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
                         help="numpy smoothed FM voice (default) or pyo's, offline")
     parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
                         help="sample rate (default 44100)")
+    from instrument.commands.midi_options import add_midi_arguments
+
+    add_midi_arguments(parser, port=False)
 
 
 def run(args) -> int:
@@ -35,9 +38,27 @@ def run(args) -> int:
     check_output(args.out, args.force, inputs)
     if args.controls is not None:
         check_output(args.controls, args.force, inputs + [("--out", args.out)], flag="--controls")
-    info = render(args.model, args.gestures, args.out, args.controls, engine=args.engine,
+    from instrument.commands.midi_options import check_midi_file, midi_settings, wants_midi
+
+    check_midi_file(args)
+    model, gestures, midi = args.model, args.gestures, None
+    if wants_midi(args):
+        # Loaded once for both the audio and the MIDI render.
+        from instrument.formats.recording import read_recording
+        from instrument.output.midi_out import open_midi_out
+        from instrument.runtime import Runtime
+
+        model, gestures = Runtime.from_bundle(args.model), read_recording(args.gestures)
+        midi = open_midi_out(model.table, rest_s=model.gesture_config.rest_after_s,
+                             **midi_settings(args))
+    info = render(model, gestures, args.out, args.controls, engine=args.engine,
                   rate=args.rate)
     extra = f" and {info['controls']}" if info["controls"] else ""
+    if midi is not None:
+        from instrument.live.midi_render import render_midi
+
+        midi_info = render_midi(model, gestures, midi)
+        extra += f" and {midi_info['midi_file']} ({midi_info['messages']} MIDI messages)"
     print(f"wrote {info['wav']}{extra}: {info['frames']} control frames, {info['seconds']:.1f} s, "
           f"{info['sounds_used']} different sounds ({args.engine} engine, {args.rate} Hz)")
     return 0

@@ -36,6 +36,7 @@ def add_arguments(parser) -> None:
     build.add_argument("--workers", type=positive_int, metavar="T",
                        help="threads (default: available CPUs, at most 4)")
     build.add_argument("--out", required=True, metavar="FILE.npz", help="bank file to write")
+    build.add_argument("--force", action="store_true", help="replace an existing --out file")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     info = sub.add_parser("info", help="describe a sound bank file")
     info.add_argument("bank", type=existing_file, metavar="FILE.npz")
@@ -51,8 +52,10 @@ def _build(args) -> int:
     import time
 
     from instrument.config import FeatureConfig, SoundConfig
+    from instrument.formats.outputs import check_output
     from instrument.sound.bank import build_sound_bank
 
+    check_output(args.out, args.force)  # before rendering thousands of sounds
     sound_cfg = SoundConfig(n_sounds=args.n, seconds=args.seconds, rate=args.rate,
                             seed=args.seed)
     feature_cfg = FeatureConfig(kind=args.features, n_bands=args.bands)

@@ -33,12 +33,15 @@ def add_arguments(parser) -> None:
                         help="sample rate (default 44100)")
     parser.add_argument("--out", required=True, metavar="FILE.wav",
                         help="WAV file to write (16-bit mono)")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out file")
 
 
 def run(args) -> int:
     from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
     from instrument.sound.params import PARAM_TABLE
 
+    check_output(args.out, args.force)
     values = [PARAM_TABLE.validate(name, getattr(args, name)) for name in PARAM_TABLE.names]
     if args.seconds > 600:
         raise BadInput(f"--seconds {args.seconds:g} is too long", "use at most 600 seconds")

@@ -49,14 +49,15 @@ def _cleanup(tmp: str | None) -> None:
             pass
 
 
-def _write_error(path: str, err: OSError, what: str, error: type) -> InstrumentError:
+def _write_error(path: str, err: OSError, what: str, error: type,
+                 verb: str = "write") -> InstrumentError:
     if err.errno == errno.ENOSPC:
         fix = "free some disk space and try again"
     elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         fix = "write to a folder you can write to (this one is read-only or not yours)"
     else:
         fix = "check that the folder exists and is writable and the disk not full"
-    return error(f"cannot write {what} {path} ({err.strerror or err})", fix)
+    return error(f"cannot {verb} {what} {path} ({err.strerror or err})", fix)
 
 
 @contextlib.contextmanager
@@ -122,7 +123,7 @@ class AppendingFile:
         try:
             self._file = open(self.part, "w", encoding="utf-8", newline="\n")
         except OSError as err:
-            raise _write_error(self.path, err, what, DataFileError) from None
+            raise _write_error(self.part, err, what, DataFileError, verb="create") from None
 
     def write_line(self, line: str) -> None:
         try:
@@ -130,7 +131,9 @@ class AppendingFile:
             if self.flush_each_line:
                 self._file.flush()
         except OSError as err:
-            raise _write_error(self.path, err, self.what, DataFileError) from None
+            raise DataFileError(f"cannot write {self.what} {self.path} ({err.strerror or err})",
+                                f"what was written so far is kept in {self.part}; free some "
+                                "disk space") from None
 
     @property
     def closed(self) -> bool:
