@@ -9,6 +9,9 @@ a file gives bit-identical control frames whether it is replayed live or rendere
 is rejected (and counted) if a value is NaN/inf, ``|x|`` or ``|y|`` exceeds 100 times the
 larger window side, or ``t`` is not later than the last accepted sample.
 
+**Long pauses.** A pause longer than 10 s (from the previous sample, or from time 0)
+counts as 10 s of stillness (:mod:`instrument.gesture.pauses`), offline and in replay.
+
 **Position at any time τ** (the trace is resampled at ``rate_hz`` from this function):
 
 - between two samples a, b: linear interpolation from a to b;
@@ -47,6 +50,7 @@ import numpy as np
 
 from instrument.config import GestureConfig
 from instrument.errors import BadInput
+from instrument.gesture.pauses import cap_pauses, check_frame_count
 
 # A jump happens within this many seconds before the sample that lands after it.
 _JUMP_S = 1e-9
@@ -222,17 +226,22 @@ def accepted_samples(t, x, y, width: float, height: float) -> np.ndarray:
     return ok & (t > before)
 
 
-def frame_times(sample_times, cfg: GestureConfig) -> tuple[np.ndarray, np.ndarray]:
+def frame_times(sample_times, cfg: GestureConfig,
+                what: str = "the recording") -> tuple[np.ndarray, np.ndarray]:
     """Times of every control frame for strictly increasing (accepted) sample times.
 
     Args:
         sample_times: float64[N] accepted pointer sample times, strictly increasing.
         cfg: The gesture config (its ``rate_hz`` sets the still-frame period).
+        what: How a refusal names the samples' source (e.g. the file).
 
     Returns:
         (times float64[M], sample_index int64[M]): frame times, and for each frame the index
         of the last sample known at that time (the frame's own sample, or the one before a
         still frame).
+
+    Raises:
+        BadInput: More than ``pauses.MAX_FRAMES`` frames (checked before allocating them).
     """
     ts = np.asarray(sample_times, dtype=np.float64)
     if ts.ndim != 1 or not np.all(np.isfinite(ts)) or np.any(np.diff(ts) <= 0):
@@ -245,13 +254,15 @@ def frame_times(sample_times, cfg: GestureConfig) -> tuple[np.ndarray, np.ndarra
     extra = np.zeros(n, dtype=np.int64)
     if n > 1:
         gap = ts[1:] - ts[:-1]
-        k = np.maximum(np.ceil(gap * rate).astype(np.int64) - 1, 0)
+        # clipped first: a gap of 1e12 s must not overflow int64 before it is refused
+        k = np.maximum(np.ceil(np.minimum(gap * rate, 1e15)).astype(np.int64) - 1, 0)
         # Fix the float estimate with the exact rule: t_prev + k / rate < t_next.
         for _ in range(3):
             k = np.where((k > 0) & (ts[:-1] + k / rate >= ts[1:]), k - 1, k)
             k = np.where(ts[:-1] + (k + 1) / rate < ts[1:], k + 1, k)
         extra[:-1] = k
     counts = extra + 1
+    check_frame_count(float(counts.sum(dtype=np.float64)), what)
     index = np.repeat(np.arange(n, dtype=np.int64), counts)
     first = np.cumsum(counts) - counts
     k_all = np.arange(len(index), dtype=np.int64) - np.repeat(first, counts)
@@ -263,9 +274,10 @@ def frame_times(sample_times, cfg: GestureConfig) -> tuple[np.ndarray, np.ndarra
 # --- offline: whole recordings --------------------------------------------------------
 
 def _trace(rec, cfg: GestureConfig):
-    """Accepted (t, x, y), the segment table and the geometry of a recording."""
+    """Accepted (t, x, y) with long pauses capped, the segment table and the geometry."""
     geom = _Geometry(cfg, rec.width, rec.height)
     t, x, y = (np.asarray(v, dtype=np.float64) for v in (rec.t, rec.x, rec.y))
+    t, _ = cap_pauses(t)
     keep = accepted_samples(t, x, y, geom.width, geom.height)
     t, x, y = t[keep], x[keep], y[keep]
     return t, x, y, _segments(t, x, y, geom), geom
@@ -282,7 +294,7 @@ def frames_from_recording(rec, cfg: GestureConfig) -> tuple[np.ndarray, np.ndarr
         (times float64[M], windows float32[M, window_dim(cfg)]).
     """
     t, _, _, seg, geom = _trace(rec, cfg)
-    times, index = frame_times(t, cfg)
+    times, index = frame_times(t, cfg, _name(rec))
     out = np.zeros((len(times), geom.dim), dtype=np.float32)
     _windows(t, seg, times, index, geom, out)
     return times, out
@@ -301,6 +313,7 @@ def window_end_times(sample_times, cfg: GestureConfig,
     span = (t[-1] - t[0]) * cfg.rate_hz - cfg.window_steps
     if span < 0:
         return np.empty(0)
+    check_frame_count(span / hop, "the recording's training windows")
     j = np.arange(int(span // hop) + 1, dtype=np.float64)
     ends = t[0] + (cfg.window_steps + j * hop) / cfg.rate_hz
     return ends[ends <= t[-1]]
@@ -327,6 +340,11 @@ def windows_from_recording(rec, cfg: GestureConfig,
     return out
 
 
+def _name(rec) -> str:
+    path = getattr(rec, "path", None)
+    return f"recording {path}" if path else "the recording"
+
+
 # --- raw steps, for inspection and plots -----------------------------------------------
 
 class Resampled(NamedTuple):
@@ -348,7 +366,9 @@ def resample(rec, cfg: GestureConfig) -> Resampled:
     if len(t) == 0:
         empty = np.empty(0)
         return Resampled(empty, empty, empty, empty)
-    k = np.arange(int(math.floor((t[-1] - t[0]) * geom.rate)) + 1)
+    count = math.floor((t[-1] - t[0]) * geom.rate) + 1
+    check_frame_count(count, _name(rec))
+    k = np.arange(count)
     times = t[0] + k / geom.rate
     times = times[times <= t[-1]]
     s = _Scratch(1, len(times) - 1)
