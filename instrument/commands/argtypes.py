@@ -36,6 +36,11 @@ def positive_float(text: str) -> float:
     return _number(float, text, low=0.0, low_open=True)
 
 
+def nonnegative_float(text: str) -> float:
+    """A finite float >= 0."""
+    return _number(float, text, low=0.0)
+
+
 def finite_float(text: str) -> float:
     """Any finite float."""
     return _number(float, text)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from instrument.commands.argtypes import host_port, positive_float, positive_int, udp_port
+from instrument.commands.argtypes import (
+    host_port,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    udp_port,
+)
 
 NAME = "perform"
 HELP = ("play a trained instrument live: mouse/tablet window, OSC /wek/inputs or a replayed "
@@ -28,6 +34,10 @@ def add_arguments(parser) -> None:
                         help="send OSC to HOST:PORT (repeat for several receivers; default "
                              "127.0.0.1:12000)")
     parser.add_argument("--no-osc", action="store_true", help="send no OSC at all")
+    parser.add_argument("--osc-bundles", type=nonnegative_float, metavar="MS",
+                        help="send each control frame as one OSC bundle time-tagged MS "
+                             "milliseconds after its input (receivers that schedule, e.g. "
+                             "SuperCollider, apply it exactly then)")
     parser.add_argument("--osc-in", type=udp_port, metavar="PORT",
                         help="also play from OSC /wek/inputs x y on this UDP port (Wekinator's "
                              "input port is 6448; the default input when --headless)")
@@ -50,20 +60,32 @@ def add_arguments(parser) -> None:
     parser.add_argument("--controls", metavar="CSV",
                         help="also write the control stream played (t,sound,<params>), in the "
                              "format of 'instrument render --controls'")
+    from instrument.commands.midi_options import add_midi_arguments
+
+    add_midi_arguments(parser, port=True)
 
 
 def run(args) -> int:
+    from instrument.commands.midi_options import check_midi_file, midi_settings, wants_midi
     from instrument.live.session import PerformOptions, run_session
 
     if args.fast and not args.replay:
         from instrument.errors import BadInput
 
         raise BadInput("--fast only makes sense with --replay FILE")
+    if args.osc_bundles is not None and args.no_osc:
+        from instrument.errors import BadInput
+
+        raise BadInput("--osc-bundles and --no-osc contradict each other",
+                       "leave out one of them")
+    check_midi_file(args)
     options = PerformOptions(
         model=args.model, audio=args.audio, audio_backend=args.audio_backend,
         buffer=args.buffer, rate=args.rate, smoothing_s=args.smoothing, osc=args.osc,
         no_osc=args.no_osc, osc_in=args.osc_in, osc_in_pixels=args.osc_in_pixels,
         replay=args.replay, fast=args.fast, headless=args.headless,
         latency_report=args.latency_report, seconds=args.seconds, controls=args.controls,
-        fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0)
+        fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0,
+        osc_bundles_s=None if args.osc_bundles is None else args.osc_bundles / 1000.0,
+        midi=midi_settings(args) if wants_midi(args) else None)
     return run_session(options, print_fn=lambda text: print(text, flush=True))

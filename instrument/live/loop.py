@@ -207,7 +207,7 @@ class ControlLoop:
             amp_p, amp_u = physical[self._amp], unit[self._amp]
             physical[self._amp] = unit[self._amp] = 0.0
         if self.osc_out is not None:
-            self.osc_out.send_frame(sound, unit, physical)
+            self.osc_out.send_frame(sound, unit, physical, arrival)
         if self.fixed_latency is None:
             for voice in self.voices:
                 voice.set_params(physical)

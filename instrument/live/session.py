@@ -49,6 +49,8 @@ class PerformOptions:
     seconds: float | None = None
     controls: str | None = None          # write the control stream CSV played (render's format)
     fixed_latency_s: float | None = None  # sounddevice voice: constant input -> sound delay
+    osc_bundles_s: float | None = None   # OSC out: each frame one bundle tagged input + this
+    midi: dict | None = None             # open_midi_out(**midi): port/file/channel/ccs/...
     fps: float = 60.0
 
 
@@ -137,7 +139,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     # screen) runs Python: 0.5 ms instead of CPython's 5 ms default.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     voices: list = []
-    osc_out = osc_in = loop = None
+    osc_out = osc_in = loop = midi = None
     stop = threading.Event()
     t_start = time.perf_counter()
     try:
@@ -153,7 +155,15 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                 voices.append(voice)
                 stack.callback(voice.stop)
             if not opts.no_osc:
-                osc_out = stack.enter_context(OscOut(opts.osc or [DEFAULT_OUT], runtime.table))
+                osc_out = stack.enter_context(OscOut(opts.osc or [DEFAULT_OUT], runtime.table,
+                                                     bundle_latency=opts.osc_bundles_s))
+            midi = None
+            if opts.midi:
+                from instrument.output.midi_out import open_midi_out
+
+                midi = open_midi_out(runtime.table, rest_s=gesture_cfg.rest_after_s,
+                                     **opts.midi)
+                stack.callback(midi.close)
             view = None
             if opts.headless:
                 width, height = (rec.width, rec.height) if rec is not None else \
@@ -166,7 +176,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                 width, height = (rec.width, rec.height) if rec is not None else view.size
             loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out,
                                voices,
-                               on_frame=controls.write_frame if controls is not None else None,
+                               on_frame=_frame_sinks(controls, midi, lambda: loop),
                                fixed_latency=opts.fixed_latency_s)
             if opts.fixed_latency_s is not None:
                 print_fn(fixed_latency_note(voices[0], opts.fixed_latency_s))
@@ -200,10 +210,26 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
     elapsed = time.perf_counter() - t_start
     if loop is not None:
         print_fn(summary(loop, osc_out, osc_in, elapsed, voices))
+        if midi is not None:
+            print_fn(midi.describe() + ".")
         if opts.latency_report:
             block = opts.buffer / opts.rate if voices else None
             print_fn(latency_table(loop, block))
     return 0
+
+
+def _frame_sinks(controls, midi, get_loop):
+    """The loop's ``on_frame``: the control stream CSV and/or MIDI out (None: neither)."""
+    if midi is None:
+        return controls.write_frame if controls is not None else None
+
+    def on_frame(t, sound, physical):
+        if controls is not None:
+            controls.write_frame(t, sound, physical)
+        # A frame is a moving one when a sample made it (called with the loop's lock held).
+        midi.frame(t, None, physical, getattr(get_loop().tracker, "last_time", None) == t)
+
+    return on_frame
 
 
 def _open_osc_in(opts: PerformOptions, port: int, loop: ControlLoop, t0: float, width: float,

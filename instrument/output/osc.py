@@ -10,12 +10,14 @@ from __future__ import annotations
 import errno
 import socket
 import struct
+import time
 from typing import Iterable
 
 import numpy as np
 
 from instrument.errors import BadInput
 from instrument.formats.osc import OUTPUTS_ADDRESS, PARAMS_ADDRESS, SOUND_ADDRESS, message_prefix
+from instrument.formats.osc_bundle import encode_bundle, ntp_timetag
 
 # --- OSC out --------------------------------------------------------------------------------
 
@@ -37,15 +39,22 @@ class OscOut:
     connected and non-blocking: a missing receiver (ECONNREFUSED after the kernel got an
     ICMP port-unreachable) or a full send buffer is counted in ``errors``, never raised.
 
+    With ``bundle_latency`` (``--osc-bundles``) every frame is instead one OSC bundle per
+    target holding the three messages, time-tagged with the frame's input time plus
+    ``bundle_latency`` seconds (NTP, the system clock), so a scheduling receiver applies every
+    frame exactly that long after its input, without network or thread jitter.
+
     Args:
         targets: (host, port) pairs; hosts are resolved once, here.
         table: The parameter table (anything with ``names``) fixing the argument count.
+        bundle_latency: None: three plain messages per frame; seconds: one bundle per frame.
 
     Raises:
         BadInput: A host cannot be resolved or a port is out of range.
     """
 
-    def __init__(self, targets: Iterable[tuple[str, int]], table):
+    def __init__(self, targets: Iterable[tuple[str, int]], table,
+                 bundle_latency: float | None = None):
         self.targets = [(str(host), int(port)) for host, port in targets]
         if not self.targets:
             raise BadInput("no OSC target given", "give at least one HOST:PORT, e.g. "
@@ -56,6 +65,12 @@ class OscOut:
         self._sound = bytearray(message_prefix(SOUND_ADDRESS, "i") + b"\0" * 4)
         self._sound_offset = len(self._sound) - 4
         self._unit = np.zeros(n, dtype=np.float32)
+        self.bundle_latency = None if bundle_latency is None else float(bundle_latency)
+        if self.bundle_latency is not None and not 0.0 <= self.bundle_latency <= 10.0:
+            raise BadInput(f"OSC bundle latency {bundle_latency!r} s is not in 0..10 s",
+                           "use a few milliseconds, e.g. --osc-bundles 10")
+        # perf_counter -> system clock, fixed once: time tags keep perf_counter's smoothness.
+        self._wall_offset = time.time() - time.perf_counter()
         self.frames = 0
         self.packets = 0
         self.errors = {"refused": 0, "busy": 0, "other": 0}
@@ -77,13 +92,16 @@ class OscOut:
         sock.connect(address)
         return sock
 
-    def send_frame(self, sound_index: int, params_unit, params_physical) -> int:
+    def send_frame(self, sound_index: int, params_unit, params_physical,
+                   at: float | None = None) -> int:
         """Send one control frame to every target.
 
         Args:
             sound_index: Bank index of the sound playing.
             params_unit: Parameters in 0..1 (clipped to 0..1 on the way out), table order.
             params_physical: The same parameters in physical units.
+            at: ``time.perf_counter()`` of the frame's input (bundles are tagged with it
+                plus the latency); None: now.
 
         Returns:
             Number of packets that failed (0 when every receiver got everything).
@@ -92,9 +110,13 @@ class OscOut:
         self._outputs.values[:] = self._unit
         self._params.values[:] = params_physical
         struct.pack_into(">i", self._sound, self._sound_offset, int(sound_index))
+        packets = (self._outputs.buffer, self._params.buffer, self._sound)
+        if self.bundle_latency is not None:
+            when = (time.perf_counter() if at is None else at) + self._wall_offset
+            packets = (encode_bundle(ntp_timetag(when + self.bundle_latency), packets),)
         failed = 0
         for number, sock in enumerate(self._sockets):
-            for packet in (self._outputs.buffer, self._params.buffer, self._sound):
+            for packet in packets:
                 try:
                     sock.send(packet)
                     self.packets += 1
