@@ -172,5 +172,9 @@ def plot_recording(rec, out: str, cfg=None) -> None:
     name = rec.path or "recording"
     fig.suptitle(f"{name}  ({rec.width}x{rec.height}, source {rec.source or 'unknown'})")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    from instrument.formats.safe_io import save_png
+
+    try:
+        save_png(fig, out, what="gesture plot", dpi=100)
+    finally:
+        plt.close(fig)

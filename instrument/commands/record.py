@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
     import signal
+    import sys
     import time
 
     from instrument.errors import BadInput
@@ -56,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with window:
             with RecordingWriter(out, window.width, window.height, source="mouse") as writer:
+                if not args.quiet:  # said first: after a crash or kill -9 the data is there
+                    print(f"recording to {writer.part} (renamed to {out} when it stops)",
+                          file=sys.stderr, flush=True)
                 stop["why"] = _loop(window, writer, args.seconds, stop)
     finally:
         for signum, handler in previous.items():

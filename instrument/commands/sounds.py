@@ -38,14 +38,70 @@ def add_arguments(parser) -> None:
     build.add_argument("--out", required=True, metavar="FILE.npz", help="bank file to write")
     build.add_argument("--force", action="store_true", help="replace an existing --out file")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    audio = build.add_argument_group(
+        "your own audio", "slice audio files into a bank instead of rendering FM sounds "
+                          "(--rate is the bank rate, --seconds how much of each slice the "
+                          "features describe)")
+    audio.add_argument("--from-audio", nargs="+", metavar="DIR|FILE",
+                       help="audio files (WAV, FLAC, OGG, MP3, AIFF) or folders of them")
+    audio.add_argument("--slice", type=_slice_mode, default=("onsets", None),
+                       metavar="onsets|fixed:SECONDS|whole",
+                       help="cut at onsets (spectral flux; default), every SECONDS, or one "
+                            "sound per file")
+    audio.add_argument("--max-slice-seconds", type=positive_float, default=4.0, metavar="S",
+                       help="cut longer slices to S seconds (default 4)")
+    audio.add_argument("--embed", action="store_true",
+                       help="keep the slices' audio inside the bank (the files are then not "
+                            "needed to play)")
     info = sub.add_parser("info", help="describe a sound bank file")
     info.add_argument("bank", type=existing_file, metavar="FILE.npz")
 
 
+def _slice_mode(text: str):
+    import argparse
+
+    if text in ("onsets", "whole"):
+        return text, None
+    if text.startswith("fixed:"):
+        try:
+            seconds = float(text[6:])
+        except ValueError:
+            seconds = -1.0
+        if 0.005 <= seconds <= 600:
+            return "fixed", seconds
+    raise argparse.ArgumentTypeError(f"{text!r} is not onsets, fixed:SECONDS (0.005..600) "
+                                     "or whole")
+
+
 def run(args) -> int:
     if args.action == "build":
-        return _build(args)
+        return _build_audio(args) if args.from_audio else _build(args)
     return _info(args)
+
+
+def _build_audio(args) -> int:
+    import sys
+    import time
+
+    from instrument.config import FeatureConfig, SoundConfig
+    from instrument.formats.outputs import check_output
+    from instrument.sound.audio_bank import build_audio_bank
+
+    check_output(args.out, args.force)  # before reading hours of audio
+    start = time.perf_counter()
+    mode, fixed = args.slice
+    bank, report = build_audio_bank(
+        args.from_audio, args.out, SoundConfig(seconds=args.seconds, rate=args.rate),
+        FeatureConfig(kind=args.features, n_bands=args.bands), mode=mode, fixed_seconds=fixed,
+        max_slice_seconds=args.max_slice_seconds, embed=args.embed, quiet=args.quiet,
+        log=lambda line: print(line, file=sys.stderr))
+    bank.save(args.out)
+    skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
+    silent = f", {report.silent_slices} silent slices left out" if report.silent_slices else ""
+    print(f"audio bank: {len(bank)} slices from {report.files_used} file(s) "
+          f"({report.audio_seconds:.1f} s of audio{skipped}{silent}) x {bank.feature_dim} "
+          f"features -> {args.out} ({time.perf_counter() - start:.2f} s)")
+    return 0
 
 
 def _build(args) -> int:
@@ -74,6 +130,15 @@ def _info(args) -> int:
 
     bank = SoundBank.load(args.bank)
     cfg = bank.sound_config
+    if bank.kind == "audio":
+        src = bank.sources
+        lengths = src.slices[:, 2] / src.rate
+        print(f"{args.bank}: audio bank, {len(bank)} slices from {len(src.files)} file(s) at "
+              f"{src.rate} Hz{' (audio embedded)' if src.embedded else ''}; slices "
+              f"{lengths.min():.3g}..{lengths.max():.3g} s, median {np.median(lengths):.3g} s")
+        print(f"features: {bank.feature_dim} of the first {cfg.seconds:g} s "
+              f"({bank.feature_config})")
+        return 0
     print(f"{args.bank}: {len(bank)} sounds of {cfg.seconds:g} s at {cfg.rate} Hz, "
           f"seed {cfg.seed}")
     print(f"features: {bank.feature_dim} ({bank.feature_config})")

@@ -102,36 +102,52 @@ def _num(value: float, decimals: int) -> str:
 class RecordingWriter:
     """Append pointer samples to a recording file, flushing every line as it comes.
 
-    Use as a context manager; the file is valid at every moment (header first, then whole
-    lines), so an interrupted recording is still readable.
+    Use as a context manager. Lines go to ``PATH.part`` as they come (header first, then
+    whole lines, each flushed), so a crash or kill -9 loses at most the line in flight and
+    what was recorded stays readable in ``PATH.part``; :meth:`close` fsyncs and renames it
+    to ``PATH`` (:class:`~instrument.formats.safe_io.AppendingFile`).
 
     Args:
-        path: File to create (overwritten if it exists; parent directory must exist).
+        path: File to create (an existing one is replaced only when the recording is
+            closed; the parent directory must exist).
         width, height: Window size in pixels.
         t_decimals, xy_decimals: Digits kept for t (default µs) and x, y, pressure.
+        whole_file: Written at once (:func:`write_recording`): no per-line flush, a
+            temporary file renamed into place at close and removed if writing fails.
         **header_extra: More header keys, e.g. ``source="mouse"``.
+
+    Raises:
+        DataFileError: One line naming the file, when it cannot be created or written (disk
+            full, read-only); what was recorded so far stays in ``PATH.part``.
     """
 
     def __init__(self, path: str | os.PathLike, width: float, height: float,
-                 t_decimals: int = 6, xy_decimals: int = 2, **header_extra):
+                 t_decimals: int = 6, xy_decimals: int = 2, *, whole_file: bool = False,
+                 **header_extra):
+        from instrument.formats.safe_io import AppendingFile, atomic_write
+
         self.path = os.fspath(path)
         self.header = make_header(width, height, **header_extra)
         self.t_decimals, self.xy_decimals = t_decimals, xy_decimals
         self.count = 0
         self.last_t: float | None = None
-        self._flush_each_line = True
+        self._atomic = self._file = None
+        if whole_file:
+            self._atomic = atomic_write(self.path, what="recording")
+            handle = self._atomic.__enter__()
+            self._sink = lambda line: handle.write(line + "\n")
+        else:
+            self._file = AppendingFile(self.path, what="recording")
+            self.part = self._file.part
+            self._sink = self._file.write_line  # one write + flush per line
         try:
-            self._file = open(self.path, "w", encoding="utf-8", newline="\n")
-        except OSError as err:
-            raise DataFileError(f"cannot create recording {self.path}: {err.strerror}",
-                                "check that the directory exists and is writable") from None
-        self._write(json.dumps(self.header, allow_nan=False))
+            self._write(json.dumps(self.header, allow_nan=False))
+        except BaseException:
+            self.close(failed=True)
+            raise
 
     def _write(self, line: str) -> None:
-        # One write + flush per line: a kill -9 loses at most the line in flight.
-        self._file.write(line + "\n")
-        if self._flush_each_line:
-            self._file.flush()
+        self._sink(line)
 
     def add(self, t: float, x: float, y: float, pressure: float | None = None,
             buttons: int | None = None) -> None:
@@ -156,21 +172,27 @@ class RecordingWriter:
         self.last_t = float(ts)
         self.count += 1
 
-    def close(self) -> None:
-        """Flush, sync to disk and close (safe to call twice)."""
-        if not self._file.closed:
-            self._file.flush()
-            try:
-                os.fsync(self._file.fileno())
-            except OSError:
-                pass
+    def close(self, failed: bool = False) -> None:
+        """Flush, sync to disk and move into place (safe to call twice).
+
+        Args:
+            failed: Writing went wrong: a whole-file write is discarded (the old file, if
+                any, is left); a live recording is still finished (its lines are valid).
+        """
+        atomic, self._atomic = self._atomic, None
+        if atomic is not None:
+            if failed:
+                atomic.__exit__(BadInput, BadInput("recording abandoned"), None)
+            else:
+                atomic.__exit__(None, None, None)
+        elif self._file is not None:
             self._file.close()
 
     def __enter__(self) -> "RecordingWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(failed=exc_type is not None and self._atomic is not None)
 
 
 def write_recording(path: str | os.PathLike, rec: Recording, t_decimals: int = 6,
@@ -179,16 +201,14 @@ def write_recording(path: str | os.PathLike, rec: Recording, t_decimals: int = 6
     path = os.fspath(path)
     extra = {k: v for k, v in rec.header.items()
              if k not in ("format", "version", "width", "height")}
-    tmp = f"{path}.part"
-    with RecordingWriter(tmp, rec.width, rec.height, t_decimals, xy_decimals, **extra) as w:
-        w._flush_each_line = False  # one flush at the end: the file is renamed when done
+    with RecordingWriter(path, rec.width, rec.height, t_decimals, xy_decimals, whole_file=True,
+                         **extra) as w:
         for i in range(len(rec.t)):
             pressure = None
             if rec.pressure is not None and math.isfinite(rec.pressure[i]):
                 pressure = rec.pressure[i]
             buttons = int(rec.buttons[i]) if rec.buttons is not None else None
             w.add(rec.t[i], rec.x[i], rec.y[i], pressure, buttons)
-    os.replace(tmp, path)
 
 
 def _fail(path: str, lineno: int, problem: str, fix: str | None = None):

@@ -97,6 +97,28 @@ def atomic_write(path: str | os.PathLike, binary: bool = False, what: str = "fil
         raise
 
 
+def save_png(fig, path: str | os.PathLike, what: str = "image", **savefig_args) -> str:
+    """Save a matplotlib figure as a PNG through :func:`atomic_write` (no half-written image).
+
+    Args:
+        fig: A matplotlib Figure.
+        path: The PNG to write.
+        what: How an error names the file (e.g. "report").
+        **savefig_args: Passed to ``Figure.savefig`` (e.g. ``dpi=100``).
+
+    Returns:
+        ``path`` as a str.
+
+    Raises:
+        DataFileError: One line naming the file, when it cannot be written (read-only
+            folder, full disk); nothing is left behind.
+    """
+    path = os.fspath(path)
+    with atomic_write(path, binary=True, what=what) as handle:
+        fig.savefig(handle, format="png", **savefig_args)
+    return path
+
+
 def _write_atomic(path: str | os.PathLike, write: Callable[[Any], None], binary: bool) -> None:
     """Model files: :func:`atomic_write` with ModelFileError."""
     with atomic_write(path, binary=binary, what="model file", error=ModelFileError) as handle:

@@ -192,5 +192,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
     payload = header + np.ascontiguousarray(array, dtype=np.dtype(name)).tobytes()
     if compress or (compress is None and path.endswith(".gz")):
         payload = gzip.compress(payload)
-    with open(path, "wb") as handle:
+    from instrument.formats.safe_io import atomic_write
+
+    with atomic_write(path, binary=True, what="IDX file") as handle:
         handle.write(payload)

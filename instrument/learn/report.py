@@ -13,8 +13,6 @@ import os
 
 import numpy as np
 
-from instrument.errors import DataFileError
-
 
 def _map_colours(points: np.ndarray) -> np.ndarray:
     """RGB colours from 2-D positions: x -> red, y -> green, blue falls across the diagonal."""
@@ -118,11 +116,9 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
                      "coverage {:.2f}, stability {:.3f}".format(
                          m["trustworthiness"], r["trustworthiness"], m["continuity"],
                          r["continuity"], m["coverage"], m.get("stability", float("nan"))))
-    path = os.fspath(path)
+    from instrument.formats.safe_io import save_png
+
     try:
-        fig.savefig(path)
-    except OSError as err:
-        raise DataFileError(f"cannot write report {path}: {err.strerror or err}") from None
+        return save_png(fig, path, what="report")
     finally:
         plt.close(fig)
-    return path

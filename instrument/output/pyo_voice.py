@@ -272,12 +272,25 @@ class PyoVoice:
         """
         if self.backend != "offline" or self.server is None:
             raise BadInput("render_to_file() needs a started voice with the offline backend")
-        self.server.recordOptions(dur=float(seconds), filename=os.path.abspath(path),
-                                  fileformat=0, sampletype=0)
-        self.server.start()  # blocks until the file is written
-        # pyo renders whole buffers: cut the file to exactly round(seconds * rate) samples
-        audio, _ = read_wav(path)
-        write_wav(path, audio[:int(round(seconds * self.rate))], self.rate)
+        import tempfile
+
+        # pyo writes its own file: into a temporary one next to ``path``, so ``path`` only
+        # ever holds the finished, cut WAV (written atomically by write_wav).
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        fd, raw = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".pyo.wav",
+                                   dir=directory)
+        os.close(fd)
+        try:
+            self.server.recordOptions(dur=float(seconds), filename=raw, fileformat=0,
+                                      sampletype=0)
+            self.server.start()  # blocks until the file is written
+            # pyo renders whole buffers: cut the file to exactly round(seconds * rate) samples
+            audio, _ = read_wav(raw)
+            write_wav(path, audio[:int(round(seconds * self.rate))], self.rate)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(raw)
 
     def stop(self) -> None:
         """Stop and shut the server down (a new voice may then be started)."""

@@ -24,16 +24,21 @@ import numpy as np
 
 from instrument.config import FeatureConfig, SoundConfig, config_from_dict
 from instrument.errors import BadInput, DataFileError
+from instrument.formats.filecheck import check_format
 from instrument.progress import progress
 from instrument.sound.descriptors import SOUND_DESCRIPTORS, describe_audio
 from instrument.sound.features import feature_dim, features_from_scratch
 from instrument.sound.fm import chunk_rows, default_workers, render_static_into
 from instrument.sound.params import PARAM_TABLE, PERFORMANCE_RATE, ParamTable, carson_bandwidth
+from instrument.sound.slices import AudioSources
 
 FORMAT = "instrument-sound-bank"
 VERSION = 1
 _KEYS = {"format", "version", "params_unit", "features", "sound_config", "feature_config",
          "param_table"}
+# What made the sounds (recorded in the bank and the model bundle, so perform picks the voice).
+BANK_KINDS = ("fm", "audio", "pyo", "pd")
+_OPTIONAL = ("kind", "sources", "slices", "slice_audio", "slice_offsets", "synth")
 
 
 @dataclass
@@ -49,6 +54,10 @@ class SoundBank:
         descriptors: float32[N, 6] what a listener hears of each sound (loudness, pitch,
             centroid, spread, flatness, roughness: sound/descriptors.py), computed from its
             rendered audio; None for an old bank file (see :meth:`ensure_descriptors`).
+        kind: What made the sounds: "fm" (the built-in synth), "audio" (slices of the user's
+            audio files, see ``sources``), "pyo" or "pd" (the user's synth, see ``synth``).
+        sources: For "audio": where each slice comes from (sound/slices.py).
+        synth: For "pyo"/"pd": {"path", "size", "sha256"} of the synth file (sound/user_synth.py).
     """
 
     params_unit: np.ndarray
@@ -57,8 +66,13 @@ class SoundBank:
     feature_config: FeatureConfig
     table: ParamTable = PARAM_TABLE
     descriptors: np.ndarray | None = None
+    kind: str = "fm"
+    sources: "AudioSources | None" = None
+    synth: dict | None = None
 
     def __post_init__(self):
+        if self.kind not in BANK_KINDS:
+            raise BadInput(f"sound bank kind {self.kind!r} is not one of {BANK_KINDS}")
         n = len(self.params_unit)
         if self.params_unit.ndim != 2 or self.params_unit.shape[1] != len(self.table):
             raise BadInput(f"params_unit must be [N, {len(self.table)}], got "
@@ -103,11 +117,18 @@ class SoundBank:
         }
         if self.descriptors is not None:
             arrays["descriptors"] = np.ascontiguousarray(self.descriptors, dtype=np.float32)
-        try:
-            with open(path, "wb") as fh:
-                np.savez(fh, **arrays)
-        except OSError as err:
-            raise DataFileError(f"cannot write sound bank {path}: {err.strerror or err}") from None
+        if self.kind != "fm":  # FM banks keep their old bytes
+            arrays["kind"] = np.array(self.kind)
+        if self.sources is not None:
+            arrays["sources"] = np.array(self.sources.to_json())
+            arrays.update(self.sources.to_arrays())
+        if self.synth is not None:
+            arrays["synth"] = np.array(json.dumps(self.synth, sort_keys=True))
+        from instrument.formats.safe_io import atomic_write
+
+        # A temporary file renamed into place: a full disk or Ctrl-C never leaves half a bank.
+        with atomic_write(path, binary=True, what="sound bank") as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str) -> "SoundBank":
@@ -120,9 +141,12 @@ class SoundBank:
             return DataFileError(f"sound bank {path}: {problem}",
                                  fix or "rebuild it with 'instrument sounds build'")
 
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise DataFileError(f"sound bank {path} does not exist",
                                 "build one with 'instrument sounds build --out FILE.npz'")
+        if not os.path.isfile(path):  # never open a FIFO (hangs) or a device (endless)
+            raise bad("is not a regular file (a folder, device or pipe)",
+                      "give the .npz file written by 'instrument sounds build'")
         try:
             with open(path, "rb") as fh:
                 magic = fh.read(4)
@@ -137,15 +161,18 @@ class SoundBank:
                     raise bad(f"missing entries {sorted(missing)}")
                 arrays = {key: data[key] for key in _KEYS}
                 descriptors = data["descriptors"] if "descriptors" in data.files else None
+                optional = {key: data[key] for key in _OPTIONAL if key in data.files}
         except DataFileError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
             raise bad(f"not a readable .npz file ({type(err).__name__}: "
                       f"{str(err).splitlines()[0] if str(err) else ''})") from None
-        if arrays["format"].shape != () or str(arrays["format"]) != FORMAT:
-            raise bad(f"not a sound bank (format is not {FORMAT!r})")
-        if arrays["version"].shape != () or int(arrays["version"]) != VERSION:
-            raise bad(f"version {arrays['version']} is not supported (this reads {VERSION})")
+        fmt, version = arrays["format"], arrays["version"]
+        check_format({"format": str(fmt) if fmt.shape == () and fmt.dtype.kind == "U" else None,
+                      "version": int(version) if version.shape == () and version.dtype.kind in "iu"
+                      else None},
+                     FORMAT, VERSION, f"sound bank {path}", "sound bank",
+                     "rebuild it with 'instrument sounds build'", error=DataFileError)
         try:
             table = ParamTable.from_json(str(arrays["param_table"]))
             sound_cfg = config_from_dict(SoundConfig, json.loads(str(arrays["sound_config"])),
@@ -177,7 +204,34 @@ class SoundBank:
                                         or not np.isfinite(descriptors).all()):
             raise bad(f"descriptors must be finite float32 {(n, len(SOUND_DESCRIPTORS))}, got "
                       f"{descriptors.dtype} {descriptors.shape}")
-        return cls(params, feats, sound_cfg, feature_cfg, table, descriptors)
+        kind, sources, synth = _kind_parts(path, optional, n, bad)
+        return cls(params, feats, sound_cfg, feature_cfg, table, descriptors, kind, sources,
+                   synth)
+
+
+def _kind_parts(path: str, optional: dict, n: int, bad):
+    """(kind, AudioSources | None, synth dict | None) from a bank file's optional entries;
+    an audio bank's source files are checked (moved or changed files named) here."""
+    kind = str(optional.get("kind", "fm"))
+    if kind not in BANK_KINDS:
+        raise bad(f"kind {kind!r} is not one of {', '.join(BANK_KINDS)}")
+    sources = synth = None
+    if kind == "audio":
+        if "sources" not in optional:
+            raise bad("an audio bank has no audio sources entry")
+        sources = AudioSources.from_parts(str(optional["sources"]), optional, n,
+                                          os.path.dirname(os.path.abspath(path)),
+                                          f"sound bank {path}")
+        sources.check()
+    if kind in ("pyo", "pd"):
+        try:
+            synth = json.loads(str(optional.get("synth", "")))
+        except ValueError:
+            synth = None
+        if not (isinstance(synth, dict) and isinstance(synth.get("path"), str)
+                and isinstance(synth.get("sha256"), str)):
+            raise bad(f"a {kind} bank has no valid synth entry (path, sha256)")
+    return kind, sources, synth
 
 
 def draw_params_unit(sound_cfg: SoundConfig, table: ParamTable = PARAM_TABLE) -> np.ndarray:

@@ -60,7 +60,7 @@ def test_bad_files_are_one_line_exit_2(run_cli, tmp_path):
                                                    str(tmp_path / "p.png")),
                  ("gestures", "info", str(tmp_path / "missing.jsonl")),
                  ("gestures", "synth", "--seconds", "-3", "--out", str(tmp_path / "x.jsonl")),
-                 ("gestures", "synth", "--out", str(tmp_path / "no" / "dir.jsonl"))):
+                 ("gestures", "synth", "--out", str(bad))):  # exists: needs --force
         result = run_cli(*args)
         assert result.code == 2 and "Traceback" not in result.err, (args, result.err)
         assert len(result.err.strip().splitlines()) == 1

@@ -100,12 +100,14 @@ def test_train_argument_errors(run_cli, tmp_path, extra, message):
     assert message in res.err and res.err.count("\n") == 1
 
 
-def test_train_refuses_missing_out_dir_and_files(run_cli, tmp_path):
+def test_train_refuses_missing_files_and_a_folder_that_is_not_a_model(run_cli, tmp_path):
     gestures = write_strokes(tmp_path / "g.jsonl", seconds=1, seed=2)
-    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path / "no" / "m"))
-    assert res.code == 2 and "does not exist" in res.err
     res = run_cli("train", "--gestures", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m"))
     assert res.code == 2 and "does not exist" in res.err
+    # the folder holding the recording: refused before any work, even with --force
+    res = run_cli("train", "--gestures", gestures, "--out", str(tmp_path), "--force")
+    assert res.code == 2 and res.err.count("\n") == 1 and "holds the input" in res.err
+    assert sorted(os.listdir(tmp_path)) == ["g.jsonl"]
 
 
 def test_evaluate_errors(run_cli, tmp_path):

@@ -130,11 +130,12 @@ def xdotool(env, *args):
 
 
 def wait_for_point(path, point, timeout=20.0) -> None:
-    """Wait until the recording being written holds ``point`` (every line is flushed)."""
+    """Wait until the recording being written (``PATH.part`` until it stops) holds ``point``
+    (every line is flushed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            rec = read_recording(path)
+            rec = read_recording(f"{path}.part")
             if tuple(map(float, point)) in zip(rec.x.tolist(), rec.y.tolist()):
                 return
         except Exception:  # noqa: BLE001 - the file may not be readable yet
@@ -235,7 +236,8 @@ def test_kill_9_of_instrument_record_leaves_a_readable_file(xvfb_env, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    rec = read_recording(out)
+    assert not out.exists()                 # never a half-written file under the real name
+    rec = read_recording(f"{out}.part")     # what was recorded is kept where record said
     got = list(zip(rec.x.tolist(), rec.y.tolist()))
     assert got[-1] == (250.0, 250.0) and (115.0, 100.0) in got
 

@@ -83,8 +83,8 @@ def test_render_cli(run_cli, model, tmp_path):
                   str(tmp_path / "o.wav"))
     assert res.code == 2 and res.err.count("\n") == 1 and "config.json" in res.err
     res = run_cli("render", "--model", str(path), "--gestures", gestures, "--out",
-                  str(tmp_path / "nodir" / "o.wav"))
-    assert res.code == 2 and "does not exist" in res.err
+                  str(tmp_path / "o.wav"))
+    assert res.code == 2 and "already exists" in res.err and "--force" in res.err
 
 
 # --- offline render of a control stream --------------------------------------------------------
