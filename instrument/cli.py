@@ -26,7 +26,6 @@ COMMANDS: list[str] = [
     "train",
     "evaluate",
     "render",
-    "match",
 ]
 
 

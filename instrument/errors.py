@@ -38,5 +38,9 @@ class AudioDeviceError(InstrumentError):
     """No usable audio output (no device, server failed to boot, backend not running)."""
 
 
+class DeviceError(InstrumentError):
+    """A controller (MIDI input port, gamepad) is missing or cannot be opened."""
+
+
 class DisplayError(InstrumentError):
     """No display to open a window on."""

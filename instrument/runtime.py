@@ -60,6 +60,8 @@ class Runtime:
         param_names: Synth parameter names in table order.
         table: The parameter table the model was trained with.
         window_dim: Length of one gesture window.
+        stream_spec: None for a pointer model, else the StreamSpec (channels, normalisation)
+            of the stream it was trained on (build a StreamTracker / stream_frames with it).
         n_sounds: Sounds in the bank.
         bank_params: (n_sounds, P) float32 physical parameters of every bank sound.
         bank_params_unit: (n_sounds, P) float32 the same in 0..1.
@@ -195,6 +197,13 @@ class Runtime:
                             (self._map_w_aug[1], self._target)),
                            ufuncs[self.mapping_activation])
         self.gesture_config = self._gesture_config(cfg, path)
+        self.stream_spec = None     # a pointer model; else the stream's channels + normalisation
+        if cfg.get("stream") is not None:
+            from instrument.gesture.stream import spec_from_bundle
+
+            self.stream_spec = spec_from_bundle(cfg["stream"], self.gesture_config,
+                                                self.window_dim, path)
+        self.model_path = path
         self.bank_map = self._bank_map()
         self.reset()
 

@@ -61,7 +61,8 @@ def run(args) -> int:
     if holdout is None or not 0 < holdout <= 1:
         raise BadInput(f"--holdout {holdout} must be a share in (0, 1]")
     rec = read_recording(path)
-    windows, frames = evaluation_windows(rec, runtime.gesture_config, holdout)
+    windows, frames = evaluation_windows(rec, runtime.gesture_config, holdout,
+                                         runtime.stream_spec)
     result = measure(runtime, windows, frames, seed=args.seed)
     full = measure_in_sound_features(bundle, runtime, windows, seed=args.seed)
     result = {"model": args.model, "gestures": path, "holdout": holdout,

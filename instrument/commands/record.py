@@ -1,49 +1,67 @@
-"""`instrument record`: record pointer gestures from a window into a recording file."""
+"""`instrument record`: record gestures from any source into a recording file.
+
+``--source pointer`` (default) records the mouse or tablet in a window; ``osc``, ``midi`` and
+``gamepad`` need no window and stop after ``--seconds`` or on Ctrl-C. All write the same
+file format (version 2: the header declares the channels).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from instrument.commands.argtypes import positive_float, positive_int
+from instrument.commands.argtypes import positive_float, positive_int, udp_port
 
 NAME = "record"
-HELP = "record mouse/tablet gestures in a window into a JSON Lines recording"
+HELP = "record gestures (mouse/tablet window, OSC, MIDI or gamepad) into a JSON Lines recording"
+SOURCES = ("pointer", "osc", "midi", "gamepad")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", choices=SOURCES, default="pointer",
+                        help="pointer: mouse or tablet in a window (default); osc: /wek/inputs "
+                             "with N floats; midi: a MIDI controller; gamepad: a gamepad or "
+                             "joystick")
     parser.add_argument("--out", metavar="FILE",
                         help="recording to write (default recordings/gestures-DATE-TIME.jsonl)")
     parser.add_argument("--seconds", type=positive_float, metavar="S",
-                        help="stop after S seconds (default: until Esc or the window closes)")
+                        help="stop after S seconds (default: until Esc, the window closes or "
+                             "Ctrl-C)")
     parser.add_argument("--width", type=positive_int, default=960, help="window width (960)")
     parser.add_argument("--height", type=positive_int, default=640, help="window height (640)")
+    parser.add_argument("--osc-in", type=udp_port, default=6448, metavar="PORT",
+                        help="osc: UDP port to listen on (default 6448, Wekinator's)")
+    parser.add_argument("--osc-in-host", default="127.0.0.1", metavar="HOST",
+                        help="osc: address to listen on (default 127.0.0.1: this machine only; "
+                             "0.0.0.0 for a phone on the network)")
+    parser.add_argument("--inputs", type=positive_int, metavar="N",
+                        help="osc: values per /wek/inputs message (default: the first "
+                             "message's); messages of another width are counted and dropped")
+    parser.add_argument("--midi-port", metavar="NAME", default="virtual",
+                        help="midi: input port name or its start (default 'virtual': a new "
+                             "port called 'instrument' to connect a controller to)")
+    parser.add_argument("--midi-cc", default="1,2,3,4,5,6,7,8", metavar="N,N,...",
+                        help="midi: controller numbers recorded as channels (default 1..8)")
+    parser.add_argument("--midi-channel", type=positive_int, metavar="N",
+                        help="midi: listen to MIDI channel N (1..16) only (default: all)")
+    parser.add_argument("--gamepad", type=positive_int, default=1, metavar="N",
+                        help="gamepad: which device (default 1: the first SDL sees)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import signal
-    import sys
-    import time
 
     from instrument.errors import BadInput
-    from instrument.formats.outputs import check_output
 
-    out = args.out or time.strftime("recordings/gestures-%Y%m%d-%H%M%S.jsonl")
-    check_output(out, args.force)
-    parent = os.path.dirname(out)
-    if parent and not os.path.isdir(parent):
-        try:
-            os.makedirs(parent, exist_ok=True)
-        except OSError as err:
-            raise BadInput(f"cannot create the folder {parent} of --out {out} "
-                           f"({err.strerror or err})", "choose a folder you can write to") from None
+    out = _check_out(args)
+    source = None
+    if args.source == "pointer":
+        from instrument.gesture.capture import check_display
 
-    from instrument.formats.recording import RecordingWriter
-    from instrument.gesture.capture import PointerWindow, check_display
-
-    check_display()
+        check_display()
+    else:
+        source = _open_source(args)
     stop = {"why": None}
 
     def on_signal(signum, frame):  # finish the file like Esc does
@@ -52,22 +70,93 @@ def run(args: argparse.Namespace) -> int:
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_signal)}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_signal)
-    window = PointerWindow(args.width, args.height,
-                           title="instrument record - move the pointer, Esc to stop")
     try:
-        with window:
-            with RecordingWriter(out, window.width, window.height, source="mouse") as writer:
-                if not args.quiet:  # said first: after a crash or kill -9 the data is there
-                    print(f"recording to {writer.part} (renamed to {out} when it stops)",
-                          file=sys.stderr, flush=True)
-                stop["why"] = _loop(window, writer, args.seconds, stop)
+        if source is None:
+            line = _record_pointer(args, out, stop)
+        else:
+            with _closing(source):
+                line = _record_stream(args, source, out, stop)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if line is None:
+        raise BadInput(f"no /wek/inputs message arrived on UDP {source.host}:{source.port}; "
+                       f"nothing was written to {out}",
+                       "check where the sender sends (e.g. TouchOSC's host and port)")
     if not args.quiet:
-        print(f"recorded {writer.count} samples in {window.now():.1f} s to {out} "
-              f"(stopped: {stop['why']})")
+        print(line)
     return 0
+
+
+def _check_out(args) -> str:
+    import os
+    import time
+
+    from instrument.errors import BadInput
+
+    out = args.out or time.strftime("recordings/gestures-%Y%m%d-%H%M%S.jsonl")
+    if os.path.exists(out) and not args.force:
+        raise BadInput(f"{out} already exists", "choose another --out, or add --force")
+    if os.path.isdir(out):
+        raise BadInput(f"--out {out} is a directory", "give a file name ending in .jsonl")
+    parent = os.path.dirname(out)
+    if parent and not os.path.isdir(parent):
+        if args.out:
+            raise BadInput(f"directory {parent!r} of --out does not exist", "create it first")
+        os.makedirs(parent, exist_ok=True)
+    return out
+
+
+def _open_source(args):
+    """The headless source asked for, open (one line if it cannot be)."""
+    if args.source == "osc":
+        from instrument.errors import BadInput
+        from instrument.formats.osc import MAX_INPUTS
+        from instrument.gesture.sources import OscSource
+
+        if args.inputs is not None and args.inputs > MAX_INPUTS:
+            raise BadInput(f"--inputs {args.inputs} is more than {MAX_INPUTS} values")
+        return OscSource(args.osc_in, args.osc_in_host, args.inputs).start()
+    if args.source == "midi":
+        from instrument.gesture.midi_in import MidiDecoder, MidiSource, parse_cc_list
+
+        decoder = MidiDecoder(parse_cc_list(args.midi_cc), args.midi_channel)
+        return MidiSource(args.midi_port, decoder).start()
+    from instrument.gesture.gamepad import GamepadSource
+
+    return GamepadSource(args.gamepad - 1).start()
+
+
+class _closing:
+    def __init__(self, source):
+        self.source = source
+
+    def __enter__(self):
+        return self.source
+
+    def __exit__(self, *exc):
+        self.source.close()
+
+
+def _record_pointer(args, out, stop) -> str:
+    import sys
+
+    from instrument.formats.channels import pointer_channels
+    from instrument.formats.recording_v2 import StreamWriter
+    from instrument.gesture.capture import PointerWindow
+
+    window = PointerWindow(args.width, args.height,
+                           title="instrument record - move the pointer, Esc to stop")
+    with window:
+        channels = pointer_channels(window.width, window.height, pressure=True, buttons=True)
+        with StreamWriter(out, channels, window.width, window.height, decimals=4,
+                          source="mouse") as writer:
+            if not args.quiet:  # said first: after a crash or kill -9 the data is there
+                print(f"recording to {writer.part} (renamed to {out} when it stops)",
+                      file=sys.stderr, flush=True)
+            stop["why"] = _loop(window, writer, args.seconds, stop)
+    return (f"recorded {writer.count} samples in {window.now():.1f} s to {out} "
+            f"(stopped: {stop['why']})")
 
 
 def _loop(window, writer, seconds, stop) -> str:
@@ -78,7 +167,7 @@ def _loop(window, writer, seconds, stop) -> str:
         while stop["why"] is None:
             got = window.poll()
             for s in got.samples:
-                writer.add(s.t, s.x, s.y, s.pressure, s.buttons)
+                writer.add(s.t, (s.x, s.y, s.pressure, s.buttons))
             if got.quit:
                 return "window closed"
             if "escape" in got.keys:
@@ -96,3 +185,60 @@ def _loop(window, writer, seconds, stop) -> str:
     except KeyboardInterrupt:
         return "Ctrl-C"
     return stop["why"]
+
+
+def _record_stream(args, source, out, stop) -> str | None:
+    """Record a headless source until --seconds or Ctrl-C; the summary line (None: OSC sent
+    nothing, so no width and no file)."""
+    import sys
+    import time
+
+    from instrument.formats.channels import describe
+    from instrument.formats.recording_v2 import StreamWriter
+
+    t0 = time.perf_counter()
+    writer = None
+    status = sys.stderr.isatty() and not args.quiet
+    if not args.quiet:
+        where = (f"/wek/inputs on UDP {source.host}:{source.port}" if args.source == "osc"
+                 else f"MIDI port {source.port.name!r}" if args.source == "midi"
+                 else f"gamepad {source.name!r}")
+        until = f"{args.seconds:g} s" if args.seconds else "Ctrl-C"
+        print(f"recording {where} until {until} to {out}", file=sys.stderr, flush=True)
+    last_status = 0.0
+    try:
+        while stop["why"] is None:
+            samples = source.poll()
+            if samples and writer is None:
+                writer = StreamWriter(out, source.channels, source=args.source)
+            for t, values in samples:
+                writer.add(max(t - t0, 0.0), values)
+            now = time.perf_counter() - t0
+            if args.seconds is not None and now >= args.seconds:
+                stop["why"] = f"{args.seconds:g} s"
+            elif status and now - last_status >= 0.25:
+                count = writer.count if writer is not None else 0
+                print(f"\r{now:7.1f} s  {count} samples  {_rejects(source.counts)}  ",
+                      end="", file=sys.stderr, flush=True)
+                last_status = now
+            if writer is None and source.channels is not None:
+                writer = StreamWriter(out, source.channels, source=args.source)
+            time.sleep(0.002)
+    except KeyboardInterrupt:
+        stop["why"] = "Ctrl-C"
+    if status:
+        print(file=sys.stderr)
+    if writer is None:
+        return None
+    for t, values in source.poll():        # what came in while stopping
+        writer.add(max(t - t0, 0.0), values)
+    writer.close()
+    return (f"recorded {writer.count} samples of {describe(writer.channels)} in "
+            f"{time.perf_counter() - t0:.1f} s to {out} (stopped: {stop['why']}; "
+            f"{_rejects(source.counts)})")
+
+
+def _rejects(counts: dict) -> str:
+    bad = {k: v for k, v in counts.items() if k != "ok" and v}
+    return "nothing dropped" if not bad else "dropped " + ", ".join(
+        f"{v} {k.replace('_', ' ')}" for k, v in bad.items())

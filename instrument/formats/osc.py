@@ -138,6 +138,69 @@ def parse_pointer(dgram: bytes, limits: tuple[float, float] = NORMALIZED_LIMITS
     return OK, x, y
 
 
+MAX_INPUTS = 4096                        # the widest /wek/inputs accepted (Wekinator's webcam)
+MAX_INPUTS_PACKET = 64 + 4 + MAX_INPUTS * 9  # address + tags + 8-byte numbers, padded
+
+
+def parse_inputs(dgram: bytes, width: int | None = None, limit: float = 1e9
+                 ) -> tuple[str, tuple[float, ...] | None]:
+    """Validate one ``/wek/inputs`` message of N numbers (f, i, d or h), for N-channel streams.
+
+    Never raises, like :func:`parse_pointer`.
+
+    Args:
+        dgram: The datagram (a message, not a bundle).
+        width: The expected number of values, or None for any 1..MAX_INPUTS (the caller
+            takes the width from the first good packet, as Wekinator does).
+        limit: Values beyond ±limit are ABSURD.
+
+    Returns:
+        (kind, values): kind OK with the values as floats, or a reject kind and None
+        (WRONG_ARITY for another width).
+    """
+    if len(dgram) > MAX_INPUTS_PACKET:
+        return TOO_LARGE, None
+    if not dgram.startswith(b"/"):
+        return NOT_OSC, None
+    address = _read_string(dgram, 0)
+    if address is None:
+        return NOT_OSC, None
+    if address[0] != POINTER_ADDRESS:
+        return WRONG_ADDRESS, None
+    index = address[1]
+    if index == len(dgram):
+        return WRONG_ARITY, None
+    tags = _read_string(dgram, index)
+    if tags is None or not tags[0].startswith(","):
+        return NOT_OSC, None
+    type_tags, index = tags[0][1:], tags[1]
+    n = len(type_tags)
+    if n == 0 or n > MAX_INPUTS or (width is not None and n != width):
+        return WRONG_ARITY, None
+    if type_tags == "f" * n:                 # the usual case: one unpack for every value
+        if index + 4 * n != len(dgram):
+            return NOT_OSC, None
+        values = struct.unpack_from(f">{n}f", dgram, index)
+    else:
+        if any(tag not in _NUMBER_TAGS for tag in type_tags):
+            return WRONG_TYPES, None
+        out = []
+        for tag in type_tags:
+            size = _TAG_SIZE[tag]
+            if index + size > len(dgram):
+                return NOT_OSC, None
+            out.append(float(struct.unpack_from(_NUMBER_TAGS[tag], dgram, index)[0]))
+            index += size
+        if index != len(dgram):
+            return NOT_OSC, None
+        values = tuple(out)
+    if not all(map(math.isfinite, values)):
+        return NON_FINITE, None
+    if any(v > limit or v < -limit for v in values):
+        return ABSURD, None
+    return OK, values
+
+
 def bundle_elements(dgram: bytes) -> list[bytes] | None:
     """The element datagrams of an OSC bundle, or None when it is malformed."""
     if not dgram.startswith(b"#bundle\0") or len(dgram) < 16:

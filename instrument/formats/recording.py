@@ -25,10 +25,16 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from instrument.errors import BadInput, DataFileError
+from instrument.errors import BadInput
+from instrument.formats import recording_lines, recording_v2
+from instrument.formats.channels import Channel, pointer_channels, pointer_columns
 
 FORMAT = "instrument-gestures"
-VERSION = 1
+VERSION = 1                        # what RecordingWriter writes (a pointer)
+NEWEST_VERSION = recording_v2.STREAM_VERSION   # what read_recording reads (v2: any stream)
+# The largest window side a header may give (a 16K screen is 15360 px wide); beyond it the
+# window's diagonal and every step length would lose all precision or overflow.
+MAX_WINDOW_PX = 100_000
 
 
 @dataclass
@@ -43,6 +49,15 @@ class Recording:
         buttons: int64 array (0 where a sample has none) or None if no sample has any.
         path: The file it was read from, if any.
         truncated: True when a cut last line was dropped while reading.
+        channels: The declared channels of a version-2 stream, or None for a pointer
+            recording of version 1 (see :meth:`channel_list`).
+        values: float64 [N, channels] of a version-2 stream (NaN: pressure not reported),
+            or None (see :meth:`channel_values`).
+        long_pauses: Pauses longer than ``gesture.pauses.MAX_PAUSE_S`` (counted when read),
+            which the gesture path plays shortened.
+
+    A non-pointer stream (no x, y position channels) has ``width``/``height`` None and
+    ``x``/``y`` all zero: read its ``values``.
     """
 
     header: dict
@@ -55,9 +70,31 @@ class Recording:
     buttons: np.ndarray | None = None
     path: str | None = None
     truncated: bool = field(default=False)
+    channels: tuple[Channel, ...] | None = None
+    values: np.ndarray | None = None
+    long_pauses: int = 0
 
     def __len__(self) -> int:
         return len(self.t)
+
+    @property
+    def is_pointer(self) -> bool:
+        """True for a mouse/tablet pointer (played through the relative polar steps)."""
+        return self.channels is None or pointer_columns(self.channels) is not None
+
+    def channel_list(self) -> tuple[Channel, ...]:
+        """The stream's channels: declared (version 2) or the pointer's x, y [+pressure, buttons]."""
+        if self.channels is not None:
+            return self.channels
+        return pointer_channels(self.width, self.height, self.pressure is not None,
+                                self.buttons is not None)
+
+    def channel_values(self) -> np.ndarray:
+        """float64 [N, len(channel_list())]: every sample's values in channel order."""
+        if self.values is not None:
+            return self.values
+        cols = [self.x, self.y] + [c for c in (self.pressure, self.buttons) if c is not None]
+        return np.stack([np.asarray(c, np.float64) for c in cols], axis=1)
 
     @property
     def duration(self) -> float:
@@ -87,8 +124,9 @@ def make_header(width: float, height: float, **extra) -> dict:
 def _check_size(width, height, where: str) -> None:
     for name, value in (("width", width), ("height", height)):
         if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or not math.isfinite(value) or value <= 0):
-            raise BadInput(f"{where}: {name} = {value!r} must be a positive number of pixels")
+                or not math.isfinite(value) or not 0 < value <= MAX_WINDOW_PX):
+            raise BadInput(f"{where}: {name} = {value!r} must be a number of pixels in "
+                           f"1..{MAX_WINDOW_PX}")
 
 
 def _num(value: float, decimals: int) -> str:
@@ -155,6 +193,8 @@ class RecordingWriter:
         values = (float(t), float(x), float(y))
         if not all(math.isfinite(v) for v in values):
             raise BadInput(f"sample t={t!r} x={x!r} y={y!r} is not finite")
+        if values[0] < 0:
+            raise BadInput(f"sample time {t} is negative", "times are seconds since the start")
         ts = _num(values[0], self.t_decimals)
         if self.last_t is not None and float(ts) < self.last_t:
             raise BadInput(f"sample time {t} is before the previous sample ({self.last_t})",
@@ -197,8 +237,15 @@ class RecordingWriter:
 
 def write_recording(path: str | os.PathLike, rec: Recording, t_decimals: int = 6,
                     xy_decimals: int = 2) -> None:
-    """Write a whole recording at once (via a temporary file, renamed into place)."""
+    """Write a whole recording at once (via a temporary file, renamed into place).
+
+    A version-2 stream (``rec.channels`` set) is written as version 2, a pointer as version 1.
+    """
     path = os.fspath(path)
+    if rec.channels is not None:
+        recording_v2.write_stream(path, rec.header, rec.channels, rec.t, rec.channel_values(),
+                                  decimals=max(xy_decimals, 6))
+        return
     extra = {k: v for k, v in rec.header.items()
              if k not in ("format", "version", "width", "height")}
     with RecordingWriter(path, rec.width, rec.height, t_decimals, xy_decimals, whole_file=True,
@@ -211,94 +258,91 @@ def write_recording(path: str | os.PathLike, rec: Recording, t_decimals: int = 6
             w.add(rec.t[i], rec.x[i], rec.y[i], pressure, buttons)
 
 
-def _fail(path: str, lineno: int, problem: str, fix: str | None = None):
-    raise DataFileError(f"{path}:{lineno}: {problem}", fix)
-
-
-def _finite_number(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+_fail = recording_lines.fail
+_finite_number = recording_lines.finite_number
 
 
 def read_recording(path: str | os.PathLike) -> Recording:
     """Read and validate a recording file.
 
-    A cut last line (no trailing newline and not valid JSON: the writer was killed) is
-    dropped and ``truncated`` set. Any other problem raises DataFileError naming the file
-    and line: malformed JSON, wrong format name, a version newer than this program, a
-    missing or non-finite t/x/y, or t going backwards.
+    A UTF-8 byte-order mark is accepted. A cut last line (no trailing newline and not valid
+    JSON: the writer was killed) is dropped and ``truncated`` set. Any other problem raises
+    DataFileError naming the file and line: malformed or too deeply nested JSON, wrong
+    format name, a version newer than this program, a missing, non-finite or negative t,
+    a missing or non-finite x/y, t going backwards, or a window size beyond
+    :data:`MAX_WINDOW_PX`. ``long_pauses`` counts the pauses the gesture path shortens
+    (:mod:`instrument.gesture.pauses`); :func:`pause_note` says so in one line.
     """
+    chunks = list(iter_recording(path))
+    if len(chunks) == 1:
+        return chunks[0]
+    last = chunks[-1]
+
+    def joined(name):
+        return np.concatenate([getattr(c, name) for c in chunks])
+
+    return Recording(header=last.header, width=last.width, height=last.height,
+                     t=joined("t"), x=joined("x"), y=joined("y"),
+                     pressure=joined("pressure") if last.pressure is not None else None,
+                     buttons=joined("buttons") if last.buttons is not None else None,
+                     path=last.path, truncated=last.truncated, long_pauses=last.long_pauses)
+
+
+def iter_recording(path: str | os.PathLike,
+                   chunk: int = recording_lines.CHUNK_SAMPLES) -> Iterator[Recording]:
+    """Read a recording a chunk of samples at a time, in bounded memory (gestures info).
+
+    Yields :class:`Recording` objects of up to ``chunk`` consecutive samples each (at least
+    one, maybe empty), validated as :func:`read_recording` does; the last one carries
+    ``truncated`` and the final ``long_pauses``. Every chunk has ``pressure``/``buttons``
+    arrays once any earlier sample had one (NaN / 0 where a sample has none). A version-2
+    stream is read whole and comes as one chunk.
+    """
+    from instrument.gesture.pauses import PauseCapper
+
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise DataFileError(f"cannot read recording {path}: {err.strerror}") from None
-    if not data.strip():
-        raise DataFileError(f"{path}: the file is empty, not a gesture recording",
-                            "record one with 'instrument record'")
-    lines = data.split(b"\n")
-    ends_cut = not data.endswith(b"\n")
-    if not ends_cut:
-        lines.pop()                      # the empty string after the final newline
-    while len(lines) > 1 and not lines[-1].strip() and not ends_cut:
-        lines.pop()                      # trailing blank lines are harmless
-    header = _parse_header(path, lines[0], cut=ends_cut and len(lines) == 1)
-    n = len(lines) - 1
-    t = np.empty(n)
-    x = np.empty(n)
-    y = np.empty(n)
-    pressure = np.full(n, np.nan)
-    buttons = np.zeros(n, dtype=np.int64)
-    has_p = has_b = False
-    count = 0
-    truncated = False
-    prev_t = -math.inf
-    for i, raw in enumerate(lines[1:], start=2):
-        last = i == len(lines)
-        try:
-            sample = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            if last and ends_cut:
-                truncated = True
-                break
-            _fail(path, i, "is not a valid JSON sample line",
-                  "each line after the header must be like {\"t\": 0.01, \"x\": 10, \"y\": 20}")
-        if not isinstance(sample, dict):
-            _fail(path, i, "a sample must be a JSON object with t, x, y")
-        for key in ("t", "x", "y"):
-            if key not in sample:
-                _fail(path, i, f"sample has no {key!r}")
-            if not _finite_number(sample[key]):
-                _fail(path, i, f"sample {key} = {sample[key]!r} is not a finite number")
-        if sample["t"] < prev_t:
-            _fail(path, i, f"time t = {sample['t']} goes backwards (previous {prev_t})",
-                  "sample times must not decrease")
-        prev_t = sample["t"]
-        t[count], x[count], y[count] = sample["t"], sample["x"], sample["y"]
-        if "pressure" in sample and sample["pressure"] is not None:
-            if not _finite_number(sample["pressure"]):
-                _fail(path, i, f"pressure = {sample['pressure']!r} is not a finite number")
-            pressure[count] = sample["pressure"]
-            has_p = True
-        if "buttons" in sample and sample["buttons"] is not None:
-            b = sample["buttons"]
-            if isinstance(b, bool) or not isinstance(b, int) or b < 0:
-                _fail(path, i, f"buttons = {b!r} is not a non-negative integer bit mask")
-            buttons[count] = b
-            has_b = True
-        count += 1
-    return Recording(header=header, width=header["width"], height=header["height"],
-                     t=t[:count], x=x[:count], y=y[:count],
-                     pressure=pressure[:count] if has_p else None,
-                     buttons=buttons[:count] if has_b else None,
-                     path=path, truncated=truncated)
+    with recording_lines.LineSource(path) as source:
+        raw, cut = source.header_line()
+        header = _parse_header(path, raw, cut=cut)
+        if header["version"] >= 2:
+            lines, ends_cut = source.remaining_lines()
+            rec = Recording(header=header, path=path,
+                            **recording_v2.read_stream(path, header, [raw] + lines, ends_cut))
+            rec.long_pauses = cap_count(rec.t)
+            yield rec
+            return
+        pauses = PauseCapper()
+        for c in recording_lines.v1_chunks(path, source, chunk):
+            pauses(c.t)
+            yield Recording(header=header, width=header["width"], height=header["height"],
+                            t=c.t, x=c.x, y=c.y,
+                            pressure=c.pressure if c.has_pressure else None,
+                            buttons=c.buttons if c.has_buttons else None,
+                            path=path, truncated=c.truncated, long_pauses=pauses.capped)
+
+
+def cap_count(t) -> int:
+    """How many pauses of the times ``t`` the gesture path shortens."""
+    from instrument.gesture.pauses import cap_pauses
+
+    return cap_pauses(t)[1]
+
+
+def pause_note(rec: Recording) -> str | None:
+    """One line saying that long pauses of ``rec`` are shortened, or None when none is."""
+    from instrument.gesture.pauses import MAX_PAUSE_S
+
+    if not rec.long_pauses:
+        return None
+    name = rec.path or "the recording"
+    many = "pauses" if rec.long_pauses > 1 else "pause"
+    return (f"note: {rec.long_pauses} {many} longer than {MAX_PAUSE_S:g} s in {name} "
+            f"{'are' if rec.long_pauses > 1 else 'is'} played as {MAX_PAUSE_S:g} s of stillness")
 
 
 def _parse_header(path: str, raw: bytes, cut: bool) -> dict:
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    header = recording_lines.parse_json_line(path, 1, raw)
+    if header is recording_lines.INVALID:
         if cut:
             _fail(path, 1, "the header line is incomplete (the recorder stopped at once)",
                   "record again")
@@ -311,13 +355,19 @@ def _parse_header(path: str, raw: bytes, cut: bool) -> dict:
     version = header.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         _fail(path, 1, f"version {version!r} is not a positive integer")
-    if version > VERSION:
-        _fail(path, 1, f"version {version} is newer than this program reads (up to {VERSION})",
-              "update instrument")
-    for key in ("width", "height"):
+    if version > NEWEST_VERSION:
+        _fail(path, 1, f"version {version} is newer than this program reads (up to "
+              f"{NEWEST_VERSION})", "update instrument")
+    sizes_needed = True
+    if version >= 2:
+        channels = recording_v2.stream_channels(path, header)
+        sizes_needed = (pointer_columns(channels) is not None or "width" in header
+                        or "height" in header)
+    for key in ("width", "height") if sizes_needed else ():
         value = header.get(key)
-        if not _finite_number(value) or value <= 0:
-            _fail(path, 1, f"header {key} = {value!r} must be a positive number of pixels")
+        if not _finite_number(value) or not 0 < value <= MAX_WINDOW_PX:
+            _fail(path, 1, f"header {key} = {value!r} must be a number of pixels in "
+                  f"1..{MAX_WINDOW_PX}", "fix the header (the window size when recording)")
     if not isinstance(header.get("created"), str):
         _fail(path, 1, "header has no 'created' time string")
     return header

@@ -2,6 +2,11 @@
 
 Listens on 127.0.0.1 unless another address is asked for (``--osc-in 0.0.0.0:6448`` opens
 it to a phone on the LAN). Every message of a bundle is played, in order.
+
+Two modes: a pointer (two numbers x, y: ``on_pointer``) or a stream of N numbers
+(``on_values``): N is given (``inputs``, e.g. the width a model was trained on) or taken from
+the first good packet, as Wekinator does; a packet of another width is counted as
+``wrong_arity``, never fatal.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from instrument.formats.osc import (
     PIXEL_LIMITS,
     REJECT_KINDS,
     bundle_elements,
+    parse_inputs,
     parse_pointer,
 )
 
@@ -41,14 +47,26 @@ class OscIn:
         normalized: True when senders give x, y in 0..1, False for pixels; only changes
             which values count as absurd (and tells the caller how to scale).
         host: Interface to listen on; "0.0.0.0" accepts other machines on the network.
+        on_values: Stream mode: called with (t, values tuple) for every valid message of
+            ``width`` numbers (``on_pointer`` is then not used).
+        inputs: Stream mode: the number of values per message; None = the first good one's.
+        limit: Stream mode: values beyond ±limit are counted as absurd.
+
+    Attributes:
+        width: Stream mode: values per message (None until the first good one).
 
     Raises:
         BadInput: The port cannot be bound (in use, or privileged).
     """
 
     def __init__(self, port: int = DEFAULT_IN_PORT, on_pointer: Callable[[float, float, float],
-                 None] | None = None, normalized: bool = True, host: str = "127.0.0.1"):
+                 None] | None = None, normalized: bool = True, host: str = "127.0.0.1",
+                 on_values: Callable[[float, tuple], None] | None = None,
+                 inputs: int | None = None, limit: float = 1e9):
         self.host = str(host)
+        self.on_values = on_values
+        self.width = inputs
+        self.value_limit = float(limit)
         self.normalized = bool(normalized)
         self.limits = NORMALIZED_LIMITS if self.normalized else PIXEL_LIMITS
         self.on_pointer = on_pointer
@@ -93,6 +111,18 @@ class OscIn:
                 return
             for element in elements:
                 self.handle_datagram(element, t, depth + 1)
+            return
+        if self.on_values is not None:
+            kind, values = parse_inputs(dgram, self.width, self.value_limit)
+            self.counts[kind] += 1
+            if kind == OK:
+                if self.width is None:
+                    self.width = len(values)    # the first good packet sets the width
+                try:
+                    self.on_values(t, values)
+                except Exception as err:  # noqa: BLE001 - a bad handler must not kill the input
+                    self.counts[HANDLER_ERROR] += 1
+                    self.last_handler_error = f"{type(err).__name__}: {err}"
             return
         kind, x, y = parse_pointer(dgram, self.limits)
         self.counts[kind] += 1

@@ -19,18 +19,19 @@ def split_windows(windows: np.ndarray, holdout: float) -> tuple[np.ndarray, np.n
     return windows[:len(windows) - n_test], windows[len(windows) - n_test:]
 
 
-def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float
+def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float, stream_spec=None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """The held-out tail of a recording: (windows at every control step, control frames).
 
     The tail is the last ``holdout`` share of the recording's time; windows are taken at every
     step (hop 1) so the map is measured densely, frames are every control frame of the tail in
-    time order (for stillness stability).
+    time order (for stillness stability). ``stream_spec``: None for a pointer, else the
+    model's StreamSpec (:mod:`instrument.gesture.stream`).
     """
-    from instrument.gesture import steps as gestures
+    from instrument.gesture.stream import gesture_frames, gesture_windows
 
-    windows = gestures.windows_from_recording(rec, gesture_cfg, hop_steps=1)
-    times, frames = gestures.frames_from_recording(rec, gesture_cfg)
+    windows = gesture_windows(rec, gesture_cfg, stream_spec, hop_steps=1)
+    times, frames = gesture_frames(rec, gesture_cfg, stream_spec)
     n_test = int(round(len(windows) * holdout))
     if len(times) == 0:
         return windows[:0], frames

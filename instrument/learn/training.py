@@ -193,7 +193,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     import torch
 
     from instrument.formats.bundle import Bundle
-    from instrument.gesture import steps as gestures
+    from instrument.gesture.stream import fit_stream_spec, gesture_windows
     from instrument.learn import mapping, sae
     from instrument.runtime import Runtime
     from instrument.sound.bank import build_sound_bank
@@ -211,15 +211,18 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     t0 = time.perf_counter()
     train_parts, test_parts, frame_parts, train_labels = [], [], [], []
     names = list(labels.gesture_files) if labels else []
+    # A pointer keeps the polar steps (spec None); any other stream gets per-channel
+    # normalisation learned here and stored in the bundle (gesture/stream.py).
+    spec = fit_stream_spec(recordings, gesture_cfg)
     for i, rec in enumerate(recordings):
-        windows = gestures.windows_from_recording(rec, gesture_cfg)
+        windows = gesture_windows(rec, gesture_cfg, spec)
         train, test = split_windows(windows, train_cfg.holdout)
         train_parts.append(train)
         test_parts.append(test)
         label = (label_of_recording or [None] * len(recordings))[i]
         train_labels.append(np.full(len(train), names.index(label) if label in names else -1))
         if train_cfg.holdout > 0:
-            test, frames = evaluation_windows(rec, gesture_cfg, train_cfg.holdout)
+            test, frames = evaluation_windows(rec, gesture_cfg, train_cfg.holdout, spec)
             test_parts[-1] = test
             frame_parts.append(frames)
     windows = np.concatenate(train_parts).astype(np.float32)
@@ -297,6 +300,11 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
                "features": feature_cfg, "sae": sae_cfg}
     config, arrays = assemble(configs, train_cfg, gesture_sae, sound_sae, net, params_unit,
                               spectral, search, PARAM_TABLE, gesture_cfg)
+    if spec is not None:
+        config["stream"] = spec.to_dict()
+        # Still = the newest step's deltas are all zero (its values are not).
+        dim = int(windows.shape[1])
+        config["runtime"]["still_columns"] = list(range(dim - spec.width, dim))
     if train_cfg.pairing == "labels":
         sound_names = list(labels.sound_ranges)
         config["labels"] = {"gesture": names, "sound": sound_names, "match": labels.match}

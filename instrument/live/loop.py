@@ -166,6 +166,18 @@ class ControlLoop:
                 self.latency.add(time.perf_counter() - arrival)
         return True
 
+    def sample_stream(self, t: float, values, arrival: float | None = None) -> bool:
+        """One sample of an N-channel stream (a StreamTracker's loop): a frame now, unless
+        the tracker rejects it (wrong width, NaN/inf, absurd, out of order)."""
+        with self._lock:
+            if not self.tracker.push(t, values):
+                return False
+            self._frame(t, arrival)
+            self.sample_frames += 1
+            if arrival is not None:
+                self.latency.add(time.perf_counter() - arrival)
+        return True
+
     def still(self, t: float, due: float | None = None) -> bool:
         """A still frame at gesture time ``t`` (the pointer has not moved since).
 

@@ -47,9 +47,14 @@ def control_stream(runtime, recording) -> tuple[np.ndarray, np.ndarray, np.ndarr
     Returns:
         (times float64[M], sounds int64[M], params float32[M, P] physical units).
     """
-    from instrument.gesture.steps import frames_from_recording
+    from instrument.gesture.stream import check_fits, gesture_frames
 
-    times, windows = frames_from_recording(recording, runtime.gesture_config)
+    # A model takes the stream it was trained on: one line naming both widths otherwise.
+    spec = getattr(runtime, "stream_spec", None)
+    check_fits(spec, recording.channel_list(),
+               f"model {getattr(runtime, 'model_path', '')}".strip(),
+               recording.path or "the recording")
+    times, windows = gesture_frames(recording, runtime.gesture_config, spec)
     sounds, params = runtime.play(windows)
     return times, sounds, params
 

@@ -134,6 +134,13 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                            "record a gesture first (instrument record)")
     runtime = Runtime.from_bundle(opts.model)
     gesture_cfg = runtime.gesture_config
+    spec = runtime.stream_spec           # None: a pointer model; else N channels
+    if rec is not None:
+        from instrument.gesture.stream import check_fits
+
+        check_fits(spec, rec.channel_list(), f"model {opts.model}", opts.replay)
+    if spec is not None and not opts.replay and osc_in_port is None:
+        osc_in_port = DEFAULT_IN_PORT    # the mouse cannot play N channels: OSC can
 
     # A pointer sample waits for the GIL at most this long while another thread (still clock,
     # screen) runs Python: 0.5 ms instead of CPython's 5 ms default.
@@ -165,16 +172,23 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                                      **opts.midi)
                 stack.callback(midi.close)
             view = None
+            pointer_rec = rec if rec is not None and rec.is_pointer else None
             if opts.headless:
-                width, height = (rec.width, rec.height) if rec is not None else \
+                width, height = (rec.width, rec.height) if pointer_rec is not None else \
                     (DEFAULT_WIDTH, DEFAULT_HEIGHT)
             else:
                 from instrument.live.view import LiveView
 
-                view = LiveView(runtime, rec, fps=opts.fps)
+                view = LiveView(runtime, pointer_rec, fps=opts.fps)
                 stack.callback(view.close)
-                width, height = (rec.width, rec.height) if rec is not None else view.size
-            loop = ControlLoop(runtime, GestureTracker(gesture_cfg, width, height), osc_out,
+                width, height = (rec.width, rec.height) if pointer_rec is not None else view.size
+            if spec is None:
+                tracker = GestureTracker(gesture_cfg, width, height)
+            else:
+                from instrument.gesture.stream_tracker import StreamTracker
+
+                tracker = StreamTracker(gesture_cfg, spec)
+            loop = ControlLoop(runtime, tracker, osc_out,
                                voices,
                                on_frame=_frame_sinks(controls, midi, lambda: loop),
                                fixed_latency=opts.fixed_latency_s)
@@ -183,7 +197,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
             # one clock for every source: the window's, when there is one
             t0 = time.perf_counter() - (view.window.now() if view is not None else 0.0)
             if osc_in_port is not None:
-                osc_in = _open_osc_in(opts, osc_in_port, loop, t0, width, height, print_fn)
+                osc_in = _open_osc_in(opts, osc_in_port, loop, t0, width, height, print_fn,
+                                      spec)
                 stack.callback(osc_in.stop)
             if rec is None:
                 clock = StillClock(loop, t0, 1.0 / gesture_cfg.rate_hz).start()
@@ -198,7 +213,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                 stack.callback(stop.set)
             deadline = None if opts.seconds is None else t_start + opts.seconds
             if view is not None:
-                view.run(loop, stop, deadline, live_mouse=rec is None,
+                view.run(loop, stop, deadline, live_mouse=rec is None and spec is None,
                          external_trail=rec is not None or osc_in is not None)
             else:
                 while not stop.wait(0.05):
@@ -233,9 +248,16 @@ def _frame_sinks(controls, midi, get_loop):
 
 
 def _open_osc_in(opts: PerformOptions, port: int, loop: ControlLoop, t0: float, width: float,
-                 height: float, print_fn):
+                 height: float, print_fn, spec=None):
     from instrument.gesture.osc_in import OscIn
 
+    if spec is not None:    # an N-channel model: /wek/inputs with exactly N numbers
+        osc_in = OscIn(port, on_values=lambda t, values: loop.sample_stream(t - t0, values, t),
+                       inputs=spec.width, host=opts.osc_in_host)
+        osc_in.start()
+        print_fn(f"Listening for /wek/inputs on UDP {osc_in.host}:{osc_in.port} "
+                 f"({spec.width} values per message, as the model was trained).")
+        return osc_in
     scale_x, scale_y = (1.0, 1.0) if opts.osc_in_pixels else (width, height)
     osc_in = OscIn(port, lambda t, x, y: loop.sample(t - t0, x * scale_x, y * scale_y, t),
                    normalized=not opts.osc_in_pixels, host=opts.osc_in_host)
