@@ -26,6 +26,7 @@ COMMANDS: list[str] = [
     "train",
     "evaluate",
     "render",
+    "match",
 ]
 
 

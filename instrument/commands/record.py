@@ -93,17 +93,17 @@ def _check_out(args) -> str:
     import time
 
     from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
 
     out = args.out or time.strftime("recordings/gestures-%Y%m%d-%H%M%S.jsonl")
-    if os.path.exists(out) and not args.force:
-        raise BadInput(f"{out} already exists", "choose another --out, or add --force")
-    if os.path.isdir(out):
-        raise BadInput(f"--out {out} is a directory", "give a file name ending in .jsonl")
+    check_output(out, args.force)  # the one output rule (H1): --force to replace
     parent = os.path.dirname(out)
     if parent and not os.path.isdir(parent):
-        if args.out:
-            raise BadInput(f"directory {parent!r} of --out does not exist", "create it first")
-        os.makedirs(parent, exist_ok=True)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as err:
+            raise BadInput(f"cannot create the folder {parent} of --out {out} "
+                           f"({err.strerror or err})", "choose a folder you can write to") from None
     return out
 
 

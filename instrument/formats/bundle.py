@@ -91,10 +91,11 @@ def save_bundle(path: str | os.PathLike, config: dict,
         full.update({"format": FORMAT, "version": VERSION, "files": files})
         write_json_atomic(os.path.join(tmp, CONFIG_FILE), full)
         old = None
-        if os.path.exists(path):
-            if not os.path.isdir(path):
+        if os.path.lexists(path):
+            # Replace only an earlier model (or an empty folder): never a user's folder.
+            if not os.path.isdir(path) or (os.listdir(path) and not is_model_dir(path)):
                 raise ModelFileError(f"{path} exists and is not a model directory",
-                                     "choose another --out or remove that file")
+                                     "choose another --out (training writes a whole directory)")
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
             os.rmdir(old)
             os.replace(path, old)
@@ -105,6 +106,27 @@ def save_bundle(path: str | os.PathLike, config: dict,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a directory holding an instrument model and nothing else.
+
+    Only such a directory is ever replaced by :func:`save_bundle`; anything more in it (a
+    recording, a report, a user's notes) would be lost, so it is not a model directory.
+    """
+    path = os.fspath(path)
+    if not os.path.isdir(path) or os.path.islink(path):
+        return False
+    names = {CONFIG_FILE} | {f"{stem}.safetensors" for stem in ARRAY_FILES}
+    entries = set(os.listdir(path))
+    if CONFIG_FILE not in entries or not entries <= names:
+        return False
+    try:
+        read_format_json(os.path.join(path, CONFIG_FILE), FORMAT, 1 << 30, "instrument model",
+                         _FIX)
+    except ModelFileError:
+        return False
+    return True
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:

@@ -114,7 +114,8 @@ def check_format(found: dict, fmt: str, newest: int, where: str, what: str, fix:
     if not isinstance(found, dict) or found.get("format") != fmt:
         got = found.get("format") if isinstance(found, dict) else type(found).__name__
         got_text = repr(got) if isinstance(got, str) and len(got) <= 60 else "missing or not a name"
-        raise error(f"{where} is not an {what} (format {got_text}, expected {fmt!r})", fix)
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise error(f"{where} is not {article} {what} (format {got_text}, expected {fmt!r})", fix)
     version = found.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:40] + "..."

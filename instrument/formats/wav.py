@@ -7,22 +7,28 @@ import wave
 import numpy as np
 
 from instrument.errors import BadInput, DataFileError
+from instrument.formats.safe_io import atomic_write
 
 
 def write_wav(path: str, audio, rate: int) -> None:
-    """Write mono audio (float, -1..1; clipped) as a 16-bit PCM WAV."""
+    """Write mono audio (float, -1..1; clipped) as a 16-bit PCM WAV, atomically.
+
+    Raises:
+        BadInput: ``audio`` is not 1-D.
+        DataFileError: The file cannot be written (one line naming it; no file left behind).
+    """
     samples = np.asarray(audio, dtype=np.float64)
     if samples.ndim != 1:
         raise BadInput(f"write_wav needs mono 1-D audio, got shape {samples.shape}")
     pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    try:
-        with wave.open(path, "wb") as fh:
+    # Into a temporary file renamed into place (a full disk leaves no half WAV); wave gets an
+    # open handle, so it never half-builds a writer on a path it cannot open.
+    with atomic_write(path, binary=True, what="WAV file") as handle:
+        with wave.open(handle, "wb") as fh:
             fh.setnchannels(1)
             fh.setsampwidth(2)
             fh.setframerate(int(rate))
             fh.writeframes(pcm.tobytes())
-    except OSError as err:
-        raise DataFileError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def read_wav(path: str) -> tuple[np.ndarray, int]:

@@ -11,8 +11,7 @@ from tiny_model import write_strokes
 def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
     gestures = write_strokes(tmp_path / "g.jsonl", seconds=30, seed=2)
     held_out = write_strokes(tmp_path / "h.jsonl", seconds=8, seed=9)
-    out = tmp_path / "models" / "mine"
-    os.makedirs(out.parent)
+    out = tmp_path / "models" / "mine"  # its parent folder does not exist yet: made
     res = run_cli("train", "--gestures", gestures, "--out", str(out), "--sounds", "300",
                   "--epochs", "2", "--quiet", "--report", str(tmp_path / "r.png"))
     assert res.code == 0, res.err
@@ -46,6 +45,18 @@ def test_train_evaluate_report_end_to_end(run_cli, tmp_path):
     assert "full" in res.out
     res = run_cli("evaluate", "--model", str(out))  # its training file is not in recordings/
     assert res.code == 2 and "--gestures" in res.err
+
+    # An earlier model (and report) is replaced only with --force, and then as a whole.
+    before = (out / "config.json").read_bytes()
+    again = ["train", "--gestures", gestures, "--out", str(out), "--sounds", "300", "--epochs",
+             "1", "--quiet", "--seed", "3", "--report", str(tmp_path / "r.png")]
+    res = run_cli(*again)
+    assert res.code == 2 and "already holds a model" in res.err and "--force" in res.err
+    assert (out / "config.json").read_bytes() == before
+    res = run_cli(*again, "--force")
+    assert res.code == 0, res.err
+    assert json.loads((out / "config.json").read_text())["seed"] == 3
+    assert sorted(os.listdir(out.parent)) == ["mine"]  # no temporary or old directory left
 
 
 @pytest.mark.slow

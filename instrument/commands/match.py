@@ -1,0 +1,97 @@
+"""`instrument match`: match a folder of audio files with a folder of images, both ways (paper §4.1)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from instrument.commands.argtypes import existing_dir, existing_file, positive_int
+from instrument.errors import BadInput
+
+NAME = "match"
+HELP = ("match audio files with images and images with audio files (paper §4.1): "
+        "JSON of the best matches and a contact sheet PNG")
+OUTPUT_FORMAT = "instrument-matches"
+MAX_TOP = 100
+
+
+def top_count(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_TOP:
+        raise argparse.ArgumentTypeError(f"--top {value} is more than {MAX_TOP}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audio", type=existing_dir, metavar="DIR",
+                        help="folder of audio files (WAV, FLAC, OGG, AIFF, MP3; subfolders too)")
+    parser.add_argument("--images", type=existing_dir, metavar="DIR",
+                        help="folder of images (PNG, JPEG; subfolders too)")
+    parser.add_argument("--labels", type=existing_file, metavar="FILE",
+                        help="CSV of path,category rows for a few files of each side "
+                             "(paths relative to the CSV's folder)")
+    parser.add_argument("--pairs", metavar="A=B,...",
+                        help='category matching, audio=image, e.g. "classical=cats,blues=outdoor" '
+                             "(default: categories with the same name)")
+    parser.add_argument("--method", choices=("l2", "mlp"), default="l2",
+                        help="l2 in shared coordinates (default) or a third network (paper §3.3)")
+    parser.add_argument("--top", type=top_count, default=10, help="best matches kept per file (10)")
+    parser.add_argument("--image-features", choices=("spectrum", "pixels"), default="spectrum",
+                        help="texture spectrum of the grey image (default) or 16x16 colour pixels")
+    parser.add_argument("--truth", type=existing_file, metavar="FILE",
+                        help="CSV of every file's true category: only to measure the matching")
+    parser.add_argument("--seed", type=int, default=0, help="seeds both networks (0)")
+    parser.add_argument("--out", metavar="DIR", help="folder for matches.json and contact_sheet.png")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty --out folder that is not an earlier match output")
+    parser.add_argument("--generate-demo", metavar="DIR",
+                        help="write generated demo collections (audio/, images/, labels.csv, "
+                             "truth.csv) to DIR and stop")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+
+
+def check_out_dir(path: str, marker: str, fmt: str, force: bool, what: str) -> None:
+    """Refuse a non-empty folder unless it is an earlier output of the same kind, or --force."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise BadInput(f"{what} {path} is a file, not a folder", "give a folder name")
+    if not os.path.isdir(path) or not os.listdir(path) or force:
+        return
+    try:
+        with open(os.path.join(path, marker), encoding="utf-8") as handle:
+            if json.load(handle).get("format") == fmt:
+                return
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise BadInput(f"{what} {path} is not empty and holds no earlier {marker}",
+                   "choose a new folder, or add --force to write into it")
+
+
+def run(args: argparse.Namespace) -> int:
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
+    if args.generate_demo:
+        from instrument.matching.generate import DEMO_FORMAT, pairs_text, write_demo
+
+        check_out_dir(args.generate_demo, "demo.json", DEMO_FORMAT, args.force, "--generate-demo")
+        manifest = write_demo(args.generate_demo)
+        d = args.generate_demo
+        print(f"wrote {manifest['per_category'] * 4} audio files and {manifest['per_category'] * 4} "
+              f"images to {d}; match them with:\n  instrument match --audio {d}/audio --images "
+              f"{d}/images --labels {d}/labels.csv --pairs \"{pairs_text()}\" --truth "
+              f"{d}/truth.csv --out {d}/matches")
+        return 0
+    for flag in ("audio", "images", "out"):
+        if not getattr(args, flag):
+            raise BadInput(f"--{flag} is missing", "give --audio DIR --images DIR --out DIR "
+                           "(or --generate-demo DIR to make demo collections)")
+    if args.pairs and not args.labels:
+        raise BadInput("--pairs needs --labels", "label a few files of each category in a CSV")
+    check_out_dir(args.out, "matches.json", OUTPUT_FORMAT, args.force, "--out")
+    from instrument.matching import runner
+
+    result = runner.run_match(args, say)
+    runner.write_outputs(args, result, OUTPUT_FORMAT)
+    for line in runner.summary_lines(args, result):
+        print(line)
+    return 0
