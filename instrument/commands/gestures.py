@@ -125,10 +125,9 @@ def _plot(args) -> int:
 
 def plot_recording(rec, out: str, cfg=None) -> None:
     """Save a PNG: the path coloured by speed, a polar θ histogram and a ρ histogram."""
-    import matplotlib
+    from instrument.extras import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("gestures plot")
     import numpy as np
     from matplotlib.collections import LineCollection
 

@@ -74,8 +74,11 @@ def save_bundle(path: str | os.PathLike, config: dict,
     if unknown:
         raise ValueError(f"unknown bundle array files {unknown}")
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+    except OSError as err:
+        raise _cannot_write(path, err) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -99,13 +102,26 @@ def save_bundle(path: str | os.PathLike, config: dict,
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
             os.rmdir(old)
             os.replace(path, old)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old:
+                os.replace(old, path)  # put the earlier model back under its name
+            raise
         if old:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _cannot_write(path, err) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _cannot_write(path: str, err: OSError) -> ModelFileError:
+    return ModelFileError(f"cannot write model {path} ({err.strerror or err})",
+                          "free some disk space, or choose an --out in a folder you can write to")
 
 
 def is_model_dir(path: str | os.PathLike) -> bool:

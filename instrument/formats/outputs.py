@@ -11,7 +11,8 @@ nothing and touches nothing:
 - a model directory is replaced only when it is an earlier model (nothing else in it) and
   ``--force`` is given; an empty directory is filled; any other folder (``.``, a folder of
   recordings) is refused, with or without ``--force``;
-- a missing parent folder is created when the output is written.
+- a missing parent folder is created when the output is written; a folder that cannot be
+  written (read-only disk, not yours) is said at once, before any work.
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def _check_parent(path: str, flag: str) -> None:
     if parent and not os.path.isdir(parent):
         raise BadInput(f"{flag} {path}: {parent} is a file, not a folder",
                        f"choose another {flag}")
+    # Said now, not after minutes of work (access() also answers EROFS for root).
+    if parent and not os.access(parent, os.W_OK | os.X_OK):
+        raise BadInput(f"{flag} {path}: cannot write in {parent} (read-only or not yours)",
+                       f"choose another {flag} in a folder you can write to")
 
 
 def check_model_output(path: str | os.PathLike, force: bool, inputs: Inputs = (),

@@ -180,8 +180,8 @@ class RecordingWriter:
             self._sink = self._file.write_line  # one write + flush per line
         try:
             self._write(json.dumps(self.header, allow_nan=False))
-        except BaseException:
-            self.close(failed=True)
+        except BaseException as err:
+            self.__exit__(type(err), err, err.__traceback__)  # one line, no temporary left
             raise
 
     def _write(self, line: str) -> None:
@@ -212,19 +212,11 @@ class RecordingWriter:
         self.last_t = float(ts)
         self.count += 1
 
-    def close(self, failed: bool = False) -> None:
-        """Flush, sync to disk and move into place (safe to call twice).
-
-        Args:
-            failed: Writing went wrong: a whole-file write is discarded (the old file, if
-                any, is left); a live recording is still finished (its lines are valid).
-        """
+    def close(self) -> None:
+        """Flush, sync to disk and move into place (safe to call twice)."""
         atomic, self._atomic = self._atomic, None
         if atomic is not None:
-            if failed:
-                atomic.__exit__(BadInput, BadInput("recording abandoned"), None)
-            else:
-                atomic.__exit__(None, None, None)
+            atomic.__exit__(None, None, None)
         elif self._file is not None:
             self._file.close()
 
@@ -232,7 +224,14 @@ class RecordingWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.close(failed=exc_type is not None and self._atomic is not None)
+        """A failed whole-file write is discarded (an OSError becomes one DataFileError
+        line, the old file is left); a live recording is finished whatever happened (its
+        lines are valid, and on a full disk they stay in ``PATH.part``)."""
+        if exc_type is not None and self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(exc_type, exc, tb)
+            return
+        self.close()
 
 
 def write_recording(path: str | os.PathLike, rec: Recording, t_decimals: int = 6,

@@ -46,10 +46,9 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     Returns:
         The PNG path.
     """
-    import matplotlib
+    from instrument.extras import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the training report")
 
     from instrument.learn.mapping import whitened_axes
     from instrument.runtime import Runtime

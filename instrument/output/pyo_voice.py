@@ -120,10 +120,10 @@ def jack_running(timeout: float = 5.0) -> bool:
 
 
 def import_pyo():
-    os.environ.setdefault("PYO_GUI_WX", "0")
-    import pyo  # noqa: PLC0415 - heavy and optional at import time
+    from instrument.extras import optional_import
 
-    return pyo
+    os.environ.setdefault("PYO_GUI_WX", "0")
+    return optional_import("pyo", "the pyo voice")  # heavy and optional at import time
 
 
 def pyo_fm_graph(pyo, sources, smoothing_s: float, start_smooth: np.ndarray,

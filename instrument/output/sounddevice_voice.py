@@ -204,8 +204,9 @@ class SoundDeviceVoice:
         """
         if self.stream is not None:
             return self
-        import sounddevice as sd  # noqa: PLC0415
+        from instrument.extras import optional_import
 
+        sd = optional_import("sounddevice", "the sounddevice voice")
         try:
             # PortAudio lists host APIs (e.g. a JACK server started after import) only when it
             # initialises: refresh so a server started after this process is seen.
