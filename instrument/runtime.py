@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
+from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable
 from instrument.sound.search import SoundSearch
 
@@ -197,6 +198,9 @@ class Runtime:
                             (self._map_w_aug[1], self._target)),
                            ufuncs[self.mapping_activation])
         self.gesture_config = self._gesture_config(cfg, path)
+        # What plays the sounds: "fm", or "audio" slices / a "pyo" or "pd" synth (bank_kind.py).
+        self.sound_kind = bundle_kind(cfg)
+        self.sound_source = {"config": cfg, "arrays": arrays, "path": path}
         self.stream_spec = None     # a pointer model; else the stream's channels + normalisation
         if cfg.get("stream") is not None:
             from instrument.gesture.stream import spec_from_bundle

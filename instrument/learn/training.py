@@ -197,7 +197,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     from instrument.learn import mapping, sae
     from instrument.runtime import Runtime
     from instrument.sound.bank import build_sound_bank
-    from instrument.sound.params import PARAM_TABLE
+    from instrument.sound.bank_kind import bundle_sound_parts
 
     torch.manual_seed(train_cfg.seed)
     start = time.perf_counter()
@@ -259,7 +259,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
             raise BadInput("--pairing labels needs --gesture-labels, --sound-labels and --match")
         labels.check()
         t0 = time.perf_counter()
-        sound_labels = labels.sound_labels(PARAM_TABLE.to_physical(params_unit), PARAM_TABLE.names)
+        sound_labels = labels.sound_labels(bank.table.to_physical(params_unit), bank.table.names)
         _finetune(gesture_sae, windows, window_labels, len(names), "gesture", quiet)
         _finetune(sound_sae, spectral, sound_labels, len(labels.sound_ranges), "sound", quiet)
         stage("fine-tuning", t0)
@@ -299,7 +299,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     configs = {"train": train_cfg, "gesture": gesture_cfg, "sound": sound_cfg,
                "features": feature_cfg, "sae": sae_cfg}
     config, arrays = assemble(configs, train_cfg, gesture_sae, sound_sae, net, params_unit,
-                              spectral, search, PARAM_TABLE, gesture_cfg)
+                              spectral, search, bank.table, gesture_cfg)
     if spec is not None:
         config["stream"] = spec.to_dict()
         # Still = the newest step's deltas are all zero (its values are not).
@@ -311,6 +311,11 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         config["runtime"]["match"] = [sound_names.index(labels.match[g]) if g in labels.match
                                       else -1 for g in names]
         arrays["sound_bank"]["sound_labels"] = sound_labels.astype(np.int64)
+    # What made the sounds (audio slices, a pyo or Pd synth), so perform picks the voice.
+    source, source_arrays = bundle_sound_parts(bank)
+    if source is not None:
+        config["sound_source"] = source
+        arrays["sound_bank"].update(source_arrays)
 
     # 6. metrics with the exact play-time path
     t0 = time.perf_counter()

@@ -61,8 +61,12 @@ def control_stream(runtime, recording) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def render(model, recording, out_wav: str | os.PathLike | None,
            controls_csv: str | os.PathLike | None = None, engine: str = "numpy",
-           rate: int = 44100, smoothing_s: float | None = None) -> dict:
+           rate: int = 44100, smoothing_s: float | None = None,
+           sampler_mode: str = "start") -> dict:
     """Render a gesture recording with a trained model: control stream CSV and/or WAV.
+
+    A model trained on an audio bank plays its slices with the sampler
+    (:mod:`instrument.sound.sampler`; ``engine`` "pyo": :func:`render_slices_pyo`).
 
     Args:
         model: A model bundle directory, or a loaded :class:`~instrument.runtime.Runtime`.
@@ -72,6 +76,7 @@ def render(model, recording, out_wav: str | os.PathLike | None,
         engine: "numpy" (the SmoothedFM voice) or "pyo" (pyo's offline server).
         rate: Audio sample rate.
         smoothing_s: Parameter smoothing time (default: the voices' default).
+        sampler_mode: Audio-bank models: "start" or "loop" (sound/sampler.py).
 
     Returns:
         {"frames", "seconds", "sounds_used", "wav", "controls"} for a summary line.
@@ -90,7 +95,10 @@ def render(model, recording, out_wav: str | os.PathLike | None,
     if controls_csv is not None:
         write_controls_csv(controls_csv, times, sounds, params, runtime.param_names)
     seconds = float(times[-1]) + TAIL_S
-    if out_wav is not None:
+    if out_wav is not None and getattr(runtime, "sound_kind", "fm") == "audio":
+        write_wav(os.fspath(out_wav), _render_sampler(runtime, times, sounds, seconds, rate,
+                                                      engine, sampler_mode), rate)
+    elif out_wav is not None:
         audio = render_controls(times, params, seconds, rate=rate, engine=engine,
                                 table=runtime.table,
                                 **({} if smoothing_s is None else {"smoothing_s": smoothing_s}))
@@ -102,6 +110,19 @@ def render(model, recording, out_wav: str | os.PathLike | None,
 
 
 # --- control stream -> audio ---------------------------------------------------------------
+
+def _render_sampler(runtime, times, sounds, seconds, rate, engine, mode) -> np.ndarray:
+    """An audio-bank model's control stream played by the sampler (numpy or pyo)."""
+    from instrument.sound.bank_kind import slices_for_playback
+    from instrument.sound.sampler import render_slices
+
+    slices, _ = slices_for_playback(runtime, rate)
+    if engine == "pyo":
+        from instrument.output.sampler_voice import render_slices_pyo
+
+        return render_slices_pyo(times, sounds, slices, seconds, rate, mode)
+    return render_slices(times, sounds, slices, seconds, rate, mode)
+
 
 def _control_positions(frame_times, params, seconds, rate, table):
     times = np.asarray(frame_times, dtype=np.float64)

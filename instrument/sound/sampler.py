@@ -1,0 +1,198 @@
+"""The sampler: plays the slices of an audio bank, switching with short crossfades (numpy core).
+
+A control frame says which slice plays (its bank index: the "slice" parameter of an audio
+bank). When the slice changes, the new one starts at its first sample and fades in while the
+old one fades out, both over ``fade_s`` (default 5 ms) with raised-cosine gains
+(``sin²`` / ``cos²``), so a switch never jumps: with slices of peak ``a`` the step between
+two samples grows by at most ``a · π / (2 · fade samples)`` (0.018 for a = 1 at 5 ms / 44.1 kHz)
+over the slices' own steps. A frame that names the slice already playing changes nothing.
+
+Modes (``--sampler``):
+
+- ``start`` (default): the slice plays once to its end, which fades out over ``fade_s`` (a
+  slice cut at ``--max-slice-seconds`` does not end on a click); then silence until the
+  next change.
+- ``loop``: at ``fade_s`` before its end the slice starts again from its first sample,
+  crossfaded like a switch, for as long as it is chosen.
+
+Granular playback is not implemented. Every fading voice is kept until its fade ends
+(at most ``MAX_VOICES``; beyond that the oldest is dropped), so quick successive switches
+still never click. Slices are resampled to the playback rate once, when the sampler is made
+(``resample_poly``). No allocation in :meth:`Sampler.render` beyond small per-block
+temporaries; the same class renders offline and runs in the live voice's callback, so
+render == live.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from instrument.errors import BadInput
+
+SAMPLER_MODES = ("start", "loop")
+DEFAULT_FADE_S = 0.005
+MAX_VOICES = 8
+
+
+def resample_slices(slices: list[np.ndarray], from_rate: int, to_rate: int) -> list[np.ndarray]:
+    """Each slice at ``to_rate`` (float32; the same arrays when the rates agree)."""
+    if from_rate == to_rate:
+        return [np.asarray(s, np.float32) for s in slices]
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(from_rate), int(to_rate))
+    return [resample_poly(np.asarray(s, np.float64), to_rate // g, from_rate // g)
+            .astype(np.float32) for s in slices]
+
+
+class _Voice:
+    __slots__ = ("slice", "pos", "gain", "step", "lane")
+
+    def __init__(self, index: int, gain: float, step: float, lane: int):
+        self.slice = index   # which slice
+        self.pos = 0         # next sample of it
+        self.gain = gain     # fade phase 0..1 (gain is sin²(π/2 · phase))
+        self.step = step     # phase change per sample: > 0 fading in, < 0 fading out
+        self.lane = lane     # the lowest lane free when it started (pyo renders lanes)
+
+
+class Sampler:
+    """Plays slices; :meth:`set_slice` switches with a crossfade, :meth:`render` fills blocks.
+
+    Args:
+        slices: float32 mono audio of every slice, at ``rate``.
+        rate: Playback sample rate.
+        mode: "start" or "loop" (module docstring).
+        fade_s: Crossfade length in seconds.
+        gain: Output gain.
+    """
+
+    def __init__(self, slices: list[np.ndarray], rate: int, mode: str = "start",
+                 fade_s: float = DEFAULT_FADE_S, gain: float = 1.0):
+        if mode not in SAMPLER_MODES:
+            raise BadInput(f"sampler mode {mode!r} is not one of {', '.join(SAMPLER_MODES)}")
+        if not (isinstance(fade_s, (int, float)) and 0.0005 <= fade_s <= 1.0):
+            raise BadInput(f"sampler crossfade {fade_s!r} s is out of range",
+                           "use 0.0005..1 s (a few milliseconds)")
+        if not slices:
+            raise BadInput("the sampler needs at least one slice")
+        self.slices = [np.ascontiguousarray(s, np.float32) for s in slices]
+        self.rate = int(rate)
+        self.mode = mode
+        self.fade = max(1, int(round(fade_s * rate)))
+        self.gain = float(gain)
+        self.voices: list[_Voice] = []
+        self.current = -1
+        self.muted = False
+        self.samples = 0    # samples rendered so far
+        # trace(lane, slice, first slice sample, first output sample, gains): each voice's
+        # part of each block, for engines that play the same voices (pyo, sampler_voice.py)
+        self.trace = None
+
+    def set_slice(self, index: int) -> None:
+        """Play slice ``index`` from its start (nothing happens if it is already playing)."""
+        index = int(index)
+        if not 0 <= index < len(self.slices):
+            raise BadInput(f"slice {index} is not in the bank (0..{len(self.slices) - 1})")
+        if index == self.current:
+            return
+        self._start(index)
+        self.current = index
+
+    def _start(self, index: int) -> None:
+        for voice in self.voices:
+            if voice.step >= 0:
+                voice.step = -1.0 / self.fade
+        used = {v.lane for v in self.voices}
+        lane = next(i for i in range(MAX_VOICES + 2) if i not in used)
+        self._lead = _Voice(index, 0.0, 1.0 / self.fade, lane)
+        self.voices.append(self._lead)
+        if len(self.voices) > MAX_VOICES:
+            del self.voices[0]
+
+    def _loop_point(self) -> int | None:
+        """Samples until the current slice restarts (loop mode), None when it does not."""
+        lead = getattr(self, "_lead", None)
+        if self.mode != "loop" or lead is None or lead.step < 0 or lead not in self.voices:
+            return None
+        length = len(self.slices[lead.slice])
+        if length <= 2 * self.fade:  # too short to crossfade with itself: plays once
+            return None
+        return max(0, length - self.fade - lead.pos)
+
+    def render(self, out: np.ndarray) -> np.ndarray:
+        """Fill ``out`` (float32[n]) with the next ``n`` samples and return it."""
+        out[:] = 0.0
+        done, n = 0, len(out)
+        while done < n:
+            left = self._loop_point()
+            if left == 0:
+                self._start(self.current)
+                continue
+            chunk = n - done if left is None else min(n - done, left)
+            self._mix(out[done:done + chunk])
+            done += chunk
+        if self.muted:
+            out[:] = 0.0
+        elif self.gain != 1.0:
+            out *= self.gain
+        return out
+
+    def _mix(self, out: np.ndarray) -> None:
+        n = len(out)
+        steps = np.arange(n, dtype=np.float64)
+        keep = []
+        for v in self.voices:
+            audio = self.slices[v.slice]
+            take = min(n, len(audio) - v.pos)
+            if take > 0:
+                phase = np.clip(v.gain + v.step * steps[:take], 0.0, 1.0)
+                gains = np.sin(0.5 * np.pi * phase) ** 2
+                if self.mode == "start":  # the slice's own end fades out (its last sample: 0)
+                    left = (len(audio) - 1 - v.pos - steps[:take]) / self.fade
+                    gains *= np.sin(0.5 * np.pi * np.clip(left, 0.0, 1.0)) ** 2
+                out[:take] += audio[v.pos:v.pos + take] * gains.astype(np.float32)
+                if self.trace is not None:
+                    self.trace(v.lane, v.slice, v.pos, self.samples, gains)
+                v.pos += take
+            v.gain = min(max(v.gain + v.step * n, 0.0), 1.0)
+            if v.step > 0 and v.gain >= 1.0:
+                v.step = 0.0
+            if v.pos < len(audio) and not (v.step < 0 and v.gain <= 0.0):
+                keep.append(v)
+        self.voices = keep
+        self.samples += n
+
+
+def render_slices(frame_times, sounds, slices: list[np.ndarray], seconds: float, rate: int,
+                  mode: str = "start", fade_s: float = DEFAULT_FADE_S,
+                  trace=None) -> np.ndarray:
+    """Render a control stream of an audio model offline: frame at t -> sample round(t*rate).
+
+    Args:
+        frame_times: float[M] non-decreasing frame times (s).
+        sounds: int[M] bank index (slice) per frame.
+        slices: Slice audio at ``rate``.
+        trace: Optional :attr:`Sampler.trace` callback.
+
+    Returns:
+        float32[round(seconds * rate)].
+    """
+    times = np.asarray(frame_times, np.float64)
+    sounds = np.asarray(sounds, np.int64)
+    if times.ndim != 1 or len(times) != len(sounds) or len(times) == 0:
+        raise BadInput("frame_times and sounds must be 1-D, the same non-zero length")
+    n = int(round(seconds * rate))
+    sampler = Sampler(slices, rate, mode, fade_s)
+    sampler.trace = trace
+    out = np.zeros(n, np.float32)
+    pos = np.clip(np.round(times * rate).astype(np.int64), 0, n)
+    bounds = np.append(pos, n)
+    sampler.render(out[:pos[0]])
+    for i in range(len(pos)):
+        sampler.set_slice(int(sounds[i]))
+        if bounds[i + 1] > bounds[i]:
+            sampler.render(out[bounds[i]:bounds[i + 1]])
+    return out
