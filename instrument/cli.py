@@ -27,6 +27,7 @@ COMMANDS: list[str] = [
     "evaluate",
     "render",
     "match",
+    "serve",
 ]
 
 

@@ -143,6 +143,31 @@ class ControlLoop:
             self.tracker = GestureTracker(self.tracker.cfg, width, height)
             self.tracker.rejected = rejected
 
+    def swap_runtime(self, runtime, tracker=None) -> None:
+        """Play every later frame with another model (``instrument serve`` after training).
+
+        The swap takes the frame lock, so it happens between two frames: none is lost, none
+        is doubled, and the frame after it is the new model's.
+
+        Args:
+            runtime: The new :class:`runtime.Runtime` (the same synth parameter table).
+            tracker: A new tracker when the new model reads its input differently (another
+                gesture config or stream normalisation); None keeps the trace.
+        """
+        if tuple(runtime.table.names) != tuple(self.table.names):
+            from instrument.errors import BadInput
+
+            raise BadInput("the new model plays other synth parameters "
+                           f"({', '.join(runtime.table.names)})", "restart to change synth")
+        with self._lock:
+            self.runtime = runtime
+            self.table = runtime.table
+            self._blend = int(getattr(runtime, "blend_k", 1)) > 1
+            self.held = self.snapshot.held = False   # a held bank index means nothing now
+            if tracker is not None:
+                tracker.rejected = self.tracker.rejected
+                self.tracker = tracker
+
     # --- frames -------------------------------------------------------------------------
 
     def sample(self, t: float, x: float, y: float, arrival: float | None = None) -> bool:
