@@ -25,9 +25,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from instrument.errors import BadInput
+from instrument.errors import BadInput, DataFileError
 from instrument.formats import recording_lines, recording_v2
 from instrument.formats.channels import Channel, pointer_channels, pointer_columns
+from instrument.formats.filecheck import check_format
 
 FORMAT = "instrument-gestures"
 VERSION = 1                        # what RecordingWriter writes (a pointer)
@@ -347,16 +348,9 @@ def _parse_header(path: str, raw: bytes, cut: bool) -> dict:
                   "record again")
         _fail(path, 1, "the header is not valid JSON; this is not a gesture recording",
               "record one with 'instrument record'")
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        got = header.get("format") if isinstance(header, dict) else None
-        _fail(path, 1, f"format is {got!r}, not {FORMAT!r}; this is not a gesture recording",
-              "record one with 'instrument record'")
-    version = header.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        _fail(path, 1, f"version {version!r} is not a positive integer")
-    if version > NEWEST_VERSION:
-        _fail(path, 1, f"version {version} is newer than this program reads (up to "
-              f"{NEWEST_VERSION})", "update instrument")
+    version = check_format(header, FORMAT, NEWEST_VERSION, f"{path}:1: this file", "gesture recording",
+                           "record one with 'instrument record'", error=DataFileError,
+                           upgrade="update instrument")
     sizes_needed = True
     if version >= 2:
         channels = recording_v2.stream_channels(path, header)

@@ -251,11 +251,10 @@ class ParamTable:
     @classmethod
     def from_dict(cls, data: Any) -> "ParamTable":
         """Rebuild a table from :meth:`to_dict` output; BadInput on anything malformed."""
-        if not isinstance(data, dict) or data.get("format") != cls.FORMAT:
-            raise BadInput(f"not a parameter table (expected format {cls.FORMAT!r})")
-        if data.get("version") != cls.VERSION:
-            raise BadInput(f"parameter table version {data.get('version')!r} is not supported",
-                           f"this instrument reads version {cls.VERSION}")
+        from instrument.formats.filecheck import check_format
+
+        check_format(data, cls.FORMAT, cls.VERSION, "the parameter table", "parameter table",
+                     "save it with ParamTable.to_dict", error=BadInput)
         items = data.get("params")
         if not isinstance(items, list):
             raise BadInput("parameter table: 'params' must be a list")
