@@ -13,7 +13,7 @@ from tiny_model import tiny_parts
 from instrument.formats.bundle import save_bundle
 from instrument.formats.osc import encode_message
 from instrument.formats.osc_bundle import encode_bundle
-from instrument.live.serve import Service, ServeOptions, summary
+from instrument.live.serve import ServeOptions, Service, summary
 
 PERIOD = 0.01          # the tiny model's gesture rate is 100 Hz: one frame every 10 ms
 
