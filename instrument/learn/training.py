@@ -316,6 +316,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     if source is not None:
         config["sound_source"] = source
         arrays["sound_bank"].update(source_arrays)
+        if bank.kind == "audio":  # a slice plays whole: slice numbers are not blended
+            config["runtime"]["blend_k"] = 1
 
     # 6. metrics with the exact play-time path
     t0 = time.perf_counter()
