@@ -52,10 +52,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
 
 
-def check_out_dir(path: str, marker: str, fmt: str, force: bool, what: str) -> None:
-    """Refuse a non-empty folder unless it is an earlier output of the same kind, or --force."""
+def check_out_dir(path: str, marker: str, fmt: str, force: bool, what: str,
+                  inputs: tuple[tuple[str, str | None], ...] = ()) -> None:
+    """Refuse, before any work, an output folder that is or holds an input, lies inside an
+    input folder (its PNG would be matched next time), is not writable, or is not empty and
+    not an earlier output of the same kind (``marker`` names ``fmt``) unless ``force``."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise BadInput(f"{what} {path} is a file, not a folder", "give a folder name")
+    real = os.path.realpath(path)
+    for flag, folder in inputs:
+        if folder is None:
+            continue
+        base = os.path.realpath(folder)
+        if os.path.commonpath([real, base]) in (real, base):
+            raise BadInput(f"{what} {path} is inside, or holds, {flag} {folder}",
+                           f"write {what} to a folder of its own, outside the collections")
+    parent = real
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise BadInput(f"{what} {path}: cannot write in {parent} (read-only or not yours)",
+                       "choose a folder you can write to")
     if not os.path.isdir(path) or not os.listdir(path) or force:
         return
     try:
@@ -87,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                            "(or --generate-demo DIR to make demo collections)")
     if args.pairs and not args.labels:
         raise BadInput("--pairs needs --labels", "label a few files of each category in a CSV")
-    check_out_dir(args.out, "matches.json", OUTPUT_FORMAT, args.force, "--out")
+    check_out_dir(args.out, "matches.json", OUTPUT_FORMAT, args.force, "--out",
+                  (("--audio", args.audio), ("--images", args.images)))
     from instrument.matching import runner
 
     result = runner.run_match(args, say)

@@ -12,6 +12,7 @@ hundred images quick to train on a CPU.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -46,23 +47,35 @@ def load_thumbnail(path: str | os.PathLike, side: int = PIXEL_SIDE):
         raise DataFileError(f"image {path} is {size >> 20} MB, over the {MAX_BYTES >> 20} MB limit",
                             "resize it first")
     try:
-        with Image.open(path, formats=list(FORMATS)) as image:
-            width, height = image.size
-            if width < 1 or height < 1 or width * height > MAX_PIXELS:
-                raise DataFileError(f"image {path} is {width} x {height} pixels",
-                                    f"use images of at most {MAX_PIXELS // 1_000_000} megapixels")
-            crop = min(width, height)
-            left, top = (width - crop) // 2, (height - crop) // 2
-            image.draft("RGB", (max(side, crop // 8), max(side, crop // 8)))  # JPEG: decode smaller
-            scale_x, scale_y = image.size[0] / width, image.size[1] / height
-            box = (left * scale_x, top * scale_y, (left + crop) * scale_x, (top + crop) * scale_y)
-            return image.convert("RGB").resize((side, side), Image.Resampling.BOX, box=box)
+        with warnings.catch_warnings():
+            # Our own limit (checked in _square_thumbnail) is lower than Pillow's warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=list(FORMATS)) as image:
+                return _square_thumbnail(image, path, side)
     except UnidentifiedImageError:
         raise DataFileError(f"image {path} is not a PNG or JPEG image",
                             "convert it to PNG or JPEG") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:
+        raise DataFileError(f"image {path} declares more pixels than Pillow will decode",
+                            f"use images of at most {MAX_PIXELS // 1_000_000} megapixels") from None
+    except (OSError, ValueError, SyntaxError) as err:
         raise DataFileError(f"image {path} cannot be decoded ({err})",
                             "is the file complete? export it again") from None
+
+
+def _square_thumbnail(image, path: str, side: int):
+    from PIL import Image
+
+    width, height = image.size
+    if width < 1 or height < 1 or width * height > MAX_PIXELS:
+        raise DataFileError(f"image {path} is {width} x {height} pixels",
+                            f"use images of at most {MAX_PIXELS // 1_000_000} megapixels")
+    crop = min(width, height)
+    left, top = (width - crop) // 2, (height - crop) // 2
+    image.draft("RGB", (max(side, crop // 8), max(side, crop // 8)))  # JPEG: decode smaller
+    scale_x, scale_y = image.size[0] / width, image.size[1] / height
+    box = (left * scale_x, top * scale_y, (left + crop) * scale_x, (top + crop) * scale_y)
+    return image.convert("RGB").resize((side, side), Image.Resampling.BOX, box=box)
 
 
 def pixel_features(thumbnail) -> np.ndarray:
