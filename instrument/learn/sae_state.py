@@ -55,6 +55,10 @@ def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
     """
     if not isinstance(meta, dict):
         raise ModelFileError("SAE state: meta is not an object")
+    from instrument.formats.filecheck import check_format
+
+    check_format(meta, FORMAT, VERSION, "SAE state", "instrument SAE state",
+                 "save the model again")
     try:
         config = config_from_dict(SAEConfig, meta.get("config"), where="SAE state")
         model = cls(meta.get("n_inputs"), config)
