@@ -60,6 +60,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--controls", metavar="CSV",
                         help="also write the control stream played (t,sound,<params>), in the "
                              "format of 'instrument render --controls'")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing --controls / --midi-file files")
     from instrument.commands.midi_options import add_midi_arguments
 
     add_midi_arguments(parser, port=True)
@@ -79,6 +81,11 @@ def run(args) -> int:
         raise BadInput("--osc-bundles and --no-osc contradict each other",
                        "leave out one of them")
     check_midi_file(args)
+    if args.controls is not None:
+        from instrument.formats.outputs import check_output
+
+        check_output(args.controls, args.force, [("--replay", args.replay), ("--model", args.model)],
+                     flag="--controls")
     options = PerformOptions(
         model=args.model, audio=args.audio, audio_backend=args.audio_backend,
         buffer=args.buffer, rate=args.rate, smoothing_s=args.smoothing, osc=args.osc,

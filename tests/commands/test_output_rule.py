@@ -69,3 +69,14 @@ def test_synth_and_sounds_build_replace_only_with_force(run_cli, tmp_path):
         assert res.code == 0, res.err
         assert out.read_bytes()[:4] in (b"RIFF", b"PK\x03\x04")
         out.unlink()
+
+
+def test_perform_controls_follow_the_rule(run_cli, model, tmp_path):
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=1, seed=1)
+    base = ["perform", "--model", str(model), "--replay", gestures, "--fast", "--audio", "none",
+            "--no-osc"]
+    _one_line_refusal(run_cli(*base, "--controls", gestures, "--force"), "same file as --replay")
+    csv = tmp_path / "live.csv"
+    csv.write_text("precious")
+    _one_line_refusal(run_cli(*base, "--controls", str(csv)), "already exists", "--force")
+    assert csv.read_text() == "precious"
