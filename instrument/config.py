@@ -293,8 +293,9 @@ def _check_whole(cfg, name: str, low: int) -> None:
 
 # --- training an instrument (training.py, mapping.py, runtime.py) ------------------------
 
-TRAIN_PAIRINGS = ("random", "structure", "labels")
+TRAIN_PAIRINGS = ("random", "structure", "labels", "descriptors")
 TRAIN_MAPPINGS = ("mlp", "l2")
+STILLNESS = ("hold", "fade")
 
 
 @dataclass(frozen=True)
@@ -304,8 +305,10 @@ class TrainConfig:
     Attributes:
         layers: Hidden layers of each stacked autoencoder (the paper: 2).
         layer_size: Units per hidden layer (both SAEs; equal sizes keep --mapping l2 possible).
-        pairing: Training pairs for the mapping: "random" (the paper's), "structure"
-            (neighbourhood-keeping optimal transport, the default) or "labels".
+        pairing: Training pairs for the mapping: "descriptors" (the default: gesture
+            descriptors matched onto sound descriptors, learn/descriptor_pairing.py),
+            "random" (the paper's), "structure" (the autoencoder feature spaces matched) or
+            "labels".
         mapping: "mlp" (the paper's third network) or "l2" (direct feature comparison).
         seed: Seeds every stage (SAEs, pairing, mapping network, evaluation subsamples).
         holdout: Share of each recording (its tail, contiguous) kept out of training and used
@@ -323,11 +326,17 @@ class TrainConfig:
         blend_k: Sounds whose parameters are blended (1 = play the closest sound only).
         still_hold: Hold the current sound while the pointer is still.
         sae_epochs: Pretraining epochs per SAE layer.
+        descriptor_dims: Principal axes of the sound descriptor space kept as the search
+            space of the descriptors pairing.
+        steer: Steered pairs of the descriptors pairing, ``speed=loudness,height=-pitch``
+            ("" = none).
+        stillness: "hold" (a still pointer holds its sound at full level) or "fade" (the
+            level follows the motion energy, like a bowed string: runtime.py).
     """
 
     layers: int = 2
     layer_size: int = 100
-    pairing: str = "structure"
+    pairing: str = "descriptors"
     mapping: str = "mlp"
     seed: int = 0
     holdout: float = 0.2
@@ -341,6 +350,9 @@ class TrainConfig:
     blend_k: int = 1
     still_hold: bool = True
     sae_epochs: int = 30
+    descriptor_dims: int = 5
+    steer: str = ""
+    stillness: str = "hold"
 
     def __post_init__(self):
         def integer(value, low) -> bool:
@@ -368,6 +380,11 @@ class TrainConfig:
             ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
             ("still_hold", isinstance(self.still_hold, bool), "true or false"),
             ("sae_epochs", integer(self.sae_epochs, 1), "an integer >= 1"),
+            ("descriptor_dims", integer(self.descriptor_dims, 1) and self.descriptor_dims <= 6,
+             "an integer in 1..6"),
+            ("steer", isinstance(self.steer, str) and len(self.steer) <= 500,
+             "GESTURE=SOUND,... (at most 500 characters)"),
+            ("stillness", self.stillness in STILLNESS, f"one of {', '.join(STILLNESS)}"),
         ]
         for name, ok, valid in checks:
             if not ok:

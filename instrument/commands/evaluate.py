@@ -30,6 +30,9 @@ def add_arguments(parser) -> None:
                              "reproduce training's held-out figures)")
     parser.add_argument("--seed", type=nonnegative_int, default=0,
                         help="seed of the subsamples and the random baseline (default 0)")
+    parser.add_argument("--families", type=float, default=120.0, metavar="SECONDS",
+                        help="seconds of held-out stroke families (shapes no training generator "
+                             "makes) to measure on too (default 120; 0 leaves them out)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -76,6 +79,18 @@ def run(args) -> int:
                   "random": {k: round(v, 4) for k, v in full["random"].items()}},
               "pairing": bundle.config["configs"]["train"]["pairing"],
               "mapping": bundle.config["configs"]["train"]["mapping"]}
+    if not 0 <= args.families <= 3600:
+        raise BadInput(f"--families {args.families:g} must be 0..3600 seconds")
+    from instrument.learn.independent import independent_report, training_windows
+
+    result["spaces"] = {
+        "model_figures": "the model's own space: gesture SAE features vs the played sounds "
+                         "in the search space its mapping lands in",
+        "descriptor_space": "independent: gesture descriptors of each window vs the played "
+                            "sound's descriptors (what a listener hears)"}
+    result.update(independent_report(bundle, runtime, windows,
+                                     training_windows(bundle, runtime), args.seed,
+                                     args.families))
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -90,4 +105,8 @@ def run(args) -> int:
     for key, model in result["full_sound_features"]["model"].items():
         chance = result["full_sound_features"]["random"][key]
         print(f"  {key:<18} {model:7.3f} {chance:7.3f}")
+    from instrument.learn.independent import report_lines
+
+    for line in report_lines(result):
+        print(line)
     return 0

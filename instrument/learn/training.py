@@ -156,7 +156,8 @@ def assemble(configs: dict, train_cfg: TrainConfig, gesture_sae, sound_sae, mapp
 def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: GestureConfig,
                      sound_cfg, feature_cfg, sound_bank=None, labels: LabelSpec | None = None,
                      label_of_recording: list[str | None] | None = None, quiet: bool = True,
-                     log: Callable[[str], None] = lambda text: None) -> tuple[dict, dict, dict]:
+                     log: Callable[[str], None] = lambda text: None, pins: list | None = None,
+                     base=None) -> tuple[dict, dict, dict]:
     """Run every training stage and return (bundle config, bundle arrays, summary).
 
     Args:
@@ -167,6 +168,9 @@ def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: Gest
         label_of_recording: Gesture category name of each recording (None = unlabelled).
         quiet: No progress bars.
         log: Called with one line per finished stage.
+        pins: ``(recording index, t0, t1, bank index)`` per ``--pin`` (descriptors pairing).
+        base: A loaded model Bundle (``--from``): its autoencoders and sound bank are reused
+            and only the pairing and the mapping network are refitted (learn/refit.py).
     """
     import os
 
@@ -181,7 +185,7 @@ def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: Gest
     torch.set_num_threads(int(os.environ["INSTRUMENT_TORCH_THREADS"]))
     try:
         return _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank,
-                      labels, label_of_recording, quiet, log)
+                      labels, label_of_recording, quiet, log, pins, base)
     finally:
         torch.set_num_threads(threads_before)
         if env_before is None:
@@ -189,12 +193,13 @@ def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: Gest
 
 
 def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank, labels,
-           label_of_recording, quiet, log):
+           label_of_recording, quiet, log, pins=None, base=None):
     import torch
 
     from instrument.formats.bundle import Bundle
     from instrument.gesture.stream import fit_stream_spec, gesture_windows
-    from instrument.learn import mapping, sae
+    from instrument.learn import mapping, refit, sae
+    from instrument.learn.descriptor_pairing import sound_search_space
     from instrument.runtime import Runtime
     from instrument.sound.bank import build_sound_bank
     from instrument.sound.bank_kind import bundle_sound_parts
@@ -246,13 +251,17 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     sae_cfg = SAEConfig(hidden=(train_cfg.layer_size,) * train_cfg.layers,
                         epochs=train_cfg.sae_epochs, seed=train_cfg.seed)
     t0 = time.perf_counter()
-    gesture_sae = sae.StackedAutoencoder(windows.shape[1], sae_cfg)
-    gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE")
-    stage("gesture SAE", t0)
-    t0 = time.perf_counter()
-    sound_sae = sae.StackedAutoencoder(spectral.shape[1], sae_cfg)
-    sound_sae.fit(spectral, quiet=quiet, desc="sound SAE")
-    stage("sound SAE", t0)
+    if base is not None:    # --from: the trained autoencoders, unchanged
+        gesture_sae, sound_sae, sae_cfg = refit.reuse_autoencoders(base, windows, spectral)
+        stage("autoencoders reused", t0)
+    else:
+        gesture_sae = sae.StackedAutoencoder(windows.shape[1], sae_cfg)
+        gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE")
+        stage("gesture SAE", t0)
+        t0 = time.perf_counter()
+        sound_sae = sae.StackedAutoencoder(spectral.shape[1], sae_cfg)
+        sound_sae.fit(spectral, quiet=quiet, desc="sound SAE")
+        stage("sound SAE", t0)
     sound_labels = None
     if train_cfg.pairing == "labels":
         if labels is None:
@@ -268,7 +277,12 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     t0 = time.perf_counter()
     g_feats = gesture_sae.encode(windows)
     s_feats = sound_sae.encode(spectral)
-    search = search_space(s_feats, train_cfg)
+    by_descriptors = refit.uses_descriptors(train_cfg, gesture_cfg, windows)
+    if by_descriptors:
+        bank_descriptors = bank.ensure_descriptors()
+        search = sound_search_space(bank_descriptors, train_cfg.descriptor_dims)
+    else:
+        search = search_space(s_feats, train_cfg)
     stage("matching features", t0)
 
     # 5. pairing and mapping
@@ -277,9 +291,14 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     if train_cfg.mapping == "l2":
         mapping.check_l2_sizes(g_feats.shape[1], s_feats.shape[1])
     else:
+        fit_targets = None
         if train_cfg.pairing == "random":
             pairs = mapping.pair_random(len(g_feats), len(s_feats), train_cfg.seed)
-        elif train_cfg.pairing == "structure":
+        elif by_descriptors:
+            pairs, fit_targets = refit.descriptor_pairs(
+                recordings, windows, train_parts, gesture_cfg, bank_descriptors, search,
+                train_cfg, pins)
+        elif train_cfg.pairing in ("structure", "descriptors"):
             pairs = mapping.pair_structure(g_feats, s_feats, train_cfg.structure_dims,
                                            train_cfg.spread_iterations, train_cfg.seed)
         else:
@@ -288,12 +307,11 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
             pairs = mapping.pair_labels(g_feats, s_feats, window_labels, sound_labels, match,
                                         train_cfg.structure_dims, train_cfg.spread_iterations,
                                         train_cfg.seed)
-        # Targets: the paired sounds' matching features, in the search space.
+        # Targets: the paired sounds' matching features, in the search space (the descriptors
+        # pairing gives its transported points instead: smoother targets).
         targets = search["search"]
-        net = mapping.MappingMLP(g_feats.shape[1], targets.shape[1], train_cfg.mapping_hidden,
-                                 train_cfg.mapping_activation, train_cfg.seed)
-        net.fit(g_feats, targets[pairs], epochs=train_cfg.mapping_epochs, lr=train_cfg.mapping_lr,
-                seed=train_cfg.seed, quiet=quiet, desc="mapping network")
+        fit_targets = targets[pairs] if fit_targets is None else fit_targets
+        net = refit.mapping_network(g_feats, fit_targets, train_cfg, base, quiet)
     stage("mapping", t0)
 
     configs = {"train": train_cfg, "gesture": gesture_cfg, "sound": sound_cfg,
@@ -311,6 +329,10 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         config["runtime"]["match"] = [sound_names.index(labels.match[g]) if g in labels.match
                                       else -1 for g in names]
         arrays["sound_bank"]["sound_labels"] = sound_labels.astype(np.int64)
+    config["runtime"]["stillness"] = train_cfg.stillness
+    config["runtime"]["search_space"] = "descriptors" if by_descriptors else "sound features"
+    if bank.descriptors is not None:
+        arrays["sound_bank"]["descriptors"] = np.asarray(bank.descriptors, np.float32)
     # What made the sounds (audio slices, a pyo or Pd synth), so perform picks the voice.
     source, source_arrays = bundle_sound_parts(bank)
     if source is not None:
