@@ -13,8 +13,8 @@ setup:
 # models/default is left alone), render the recording through it, draw the report.
 demo: setup
 	@mkdir -p out
-	$(PY) -m instrument train --gestures recordings/demo.jsonl --out out/demo-model --report out/report.png
-	$(PY) -m instrument render --model out/demo-model --gestures recordings/demo.jsonl --out out/demo.wav --controls out/demo_controls.csv
+	$(PY) -m instrument train --gestures recordings/demo.jsonl --out out/demo-model --report out/report.png --force
+	$(PY) -m instrument render --model out/demo-model --gestures recordings/demo.jsonl --out out/demo.wav --controls out/demo_controls.csv --force
 	@echo ""
 	@echo "model:          out/demo-model/  (the shipped one is models/default/)"
 	@echo "audio:          out/demo.wav"
