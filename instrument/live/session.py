@@ -54,8 +54,8 @@ class PerformOptions:
     fps: float = 60.0
 
 
-def open_voices(opts: PerformOptions, table) -> list:
-    """The audio voice asked for, started.
+def open_voices(opts: PerformOptions, table, runtime=None) -> list:
+    """The audio voice asked for, started (the sampler voice for an audio-bank model).
 
     The voices check first (a child process asks PortAudio for an output device; the jack
     backend checks that jackd runs), so a machine without sound gets one AudioDeviceError
@@ -65,7 +65,11 @@ def open_voices(opts: PerformOptions, table) -> list:
         return []
     from instrument.errors import AudioDeviceError
 
-    if opts.audio == "pyo":
+    if getattr(runtime, "sound_kind", "fm") == "audio":
+        from instrument.output.sampler_voice import open_sampler_voice
+
+        voice = open_sampler_voice(runtime, opts.rate, opts.buffer)
+    elif opts.audio == "pyo":
         from instrument.output.pyo_voice import PyoVoice
 
         voice = PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
@@ -158,12 +162,16 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
 
                 controls = stack.enter_context(ControlsWriter(opts.controls,
                                                               runtime.param_names))
-            for voice in open_voices(opts, runtime.table):
+            for voice in open_voices(opts, runtime.table, runtime):
                 voices.append(voice)
                 stack.callback(voice.stop)
             if not opts.no_osc:
                 osc_out = stack.enter_context(OscOut(opts.osc or [DEFAULT_OUT], runtime.table,
                                                      bundle_latency=opts.osc_bundles_s))
+                if getattr(runtime, "sound_kind", "fm") == "audio":
+                    from instrument.output.sampler_voice import slice_messages
+
+                    osc_out.slice_message = slice_messages(runtime)
             midi = None
             if opts.midi:
                 from instrument.output.midi_out import open_midi_out

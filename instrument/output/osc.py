@@ -76,6 +76,8 @@ class OscOut:
         self.errors = {"refused": 0, "busy": 0, "other": 0}
         self.errors_by_target = [0] * len(self.targets)
         self._sockets = [self._connect(host, port) for host, port in self.targets]
+        # index -> /instrument/slice packet (output/slice_osc.py), set for audio-bank models
+        self.slice_message = None
 
     @staticmethod
     def _connect(host: str, port: int) -> socket.socket:
@@ -111,6 +113,8 @@ class OscOut:
         self._params.values[:] = params_physical
         struct.pack_into(">i", self._sound, self._sound_offset, int(sound_index))
         packets = (self._outputs.buffer, self._params.buffer, self._sound)
+        if self.slice_message is not None:  # audio-bank models: /instrument/slice too
+            packets += (self.slice_message(int(sound_index)),)
         if self.bundle_latency is not None:
             when = (time.perf_counter() if at is None else at) + self._wall_offset
             packets = (encode_bundle(ntp_timetag(when + self.bundle_latency), packets),)

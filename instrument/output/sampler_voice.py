@@ -197,3 +197,24 @@ def _play_lanes(pyo, server, positions, gains, audio, n, rate) -> np.ndarray:
     out[:min(n, len(got))] = got[:n]
     del rec, keep
     return out
+
+
+def open_sampler_voice(runtime, rate: int, blocksize: int, mode: str = "start") -> SamplerVoice:
+    """A (not yet started) SamplerVoice over an audio-bank model's slices at ``rate``.
+
+    The source files are checked first (moved, resized or changed: one line naming it).
+    """
+    from instrument.sound.bank_kind import slices_for_playback
+
+    slices, _ = slices_for_playback(runtime, rate)
+    return SamplerVoice(slices, rate, blocksize, mode)
+
+
+def slice_messages(runtime):
+    """The ``/instrument/slice`` encoder (output/slice_osc.py) of an audio-bank model."""
+    from instrument.output.slice_osc import SliceMessages
+    from instrument.sound.bank_kind import audio_sources_of
+
+    src = runtime.sound_source
+    return SliceMessages(audio_sources_of(src["config"], src["arrays"], runtime.n_sounds,
+                                          f"model {src['path']}"))

@@ -1,0 +1,125 @@
+"""output/sampler_voice.py: the live callback == the offline render, pyo == numpy, a real
+stream through JACK, and /instrument/slice on a real UDP socket."""
+
+import socket
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_samples import write_samples
+from tiny_model import write_strokes
+
+from instrument.output.sampler_voice import SamplerVoice, render_slices_pyo
+from instrument.output.slice_osc import SliceMessages, slice_message
+from instrument.sound.sampler import render_slices
+
+RATE = 22050
+
+
+@pytest.fixture(scope="module")
+def slices():
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal(int(RATE * d)) * 0.3).astype(np.float32)
+            for d in (0.3, 0.05, 0.5, 0.2)]
+
+
+def test_the_live_callback_plays_what_render_writes(slices):
+    voice = SamplerVoice(slices, RATE, blocksize=256, mode="loop")
+    changes = {0: 0, 3: 2, 4: 1, 9: 3, 30: 0}   # block -> slice chosen before it
+    live = []
+    for block in range(60):
+        if block in changes:
+            voice.set_params(np.array([changes[block]], np.float32))
+        out = np.zeros((256, 1), np.float32)
+        voice.callback(out, 256, None, None)
+        live.append(out[:, 0])
+    times = np.array(sorted(changes)) * 256 / RATE
+    offline = render_slices(times, np.array([changes[b] for b in sorted(changes)]), slices,
+                            60 * 256 / RATE, RATE, mode="loop")
+    np.testing.assert_array_equal(np.concatenate(live), offline)
+
+
+@pytest.mark.parametrize("mode", ["start", "loop"])
+def test_pyo_plays_the_same_audio_as_numpy(slices, mode):
+    times = np.array([0.0, 0.1, 0.1004, 0.35, 0.6, 0.61, 0.9])
+    sounds = np.array([0, 1, 2, 3, 0, 1, 3])
+    a = render_slices(times, sounds, slices, 1.5, RATE, mode)
+    b = render_slices_pyo(times, sounds, slices, 1.5, RATE, mode)
+    # pyo reads the float32 tables and multiplies in float32 like numpy: equal to rounding
+    assert np.abs(a - b).max() <= 1e-6
+    assert np.abs(a).max() > 0.5
+
+
+def test_mute_fades_out_without_a_click(slices):
+    dc = [np.full(RATE, 0.8, np.float32)]
+    voice = SamplerVoice(dc, RATE, blocksize=64)
+    voice.set_params([0])
+    outs = []
+    for block in range(40):
+        if block == 20:
+            voice.mute(True)
+        out = np.zeros((64, 1), np.float32)
+        voice.callback(out, 64, None, None)
+        outs.append(out[:, 0])
+    audio = np.concatenate(outs)
+    assert np.abs(np.diff(audio)).max() < 0.8 / (0.005 * RATE) * 1.6
+    assert np.all(audio[-64:] == 0)
+
+
+def test_slice_messages_name_the_file_start_and_duration():
+    packet = slice_message("/samples/tä.wav", 1.5, 0.25)
+    assert packet.startswith(b"/instrument/slice\0\0\0,sff\0\0\0\0")
+    assert "/samples/tä.wav".encode() in packet
+    assert struct.unpack(">ff", packet[-8:]) == (1.5, 0.25)
+    assert len(packet) % 4 == 0
+
+
+@pytest.mark.slow
+def test_perform_sends_instrument_slice_for_an_audio_model(run_cli, tmp_path):
+    samples = write_samples(tmp_path / "s", files=2, hits=12)
+    bank = str(tmp_path / "bank.npz")
+    assert run_cli("sounds", "build", "--from-audio", samples, "--out", bank,
+                   "--quiet").code == 0
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=20, seed=3)
+    model = str(tmp_path / "m")
+    res = run_cli("train", "--gestures", gestures, "--sound-bank", bank, "--out", model,
+                  "--epochs", "1", "--quiet")
+    assert res.code == 0, res.err
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    res = run_cli("perform", "--model", model, "--replay", gestures, "--fast", "--headless",
+                  "--audio", "none", "--osc", f"127.0.0.1:{port}")
+    assert res.code == 0, res.err
+    got = []
+    try:
+        while True:
+            data = receiver.recv(65536)
+            if data.startswith(b"/instrument/slice\0"):
+                got.append(data)
+    except socket.timeout:
+        pass
+    finally:
+        receiver.close()
+    assert got, "no /instrument/slice message arrived"
+    last = got[-1]
+    path = last[28:last.index(b"\0", 28)].decode()  # after the address and ",sff"
+    start, duration = struct.unpack(">ff", last[-8:])
+    info = sf.info(path)
+    assert path.startswith(samples) and 0 <= start < info.duration and 0 < duration <= 4.0
+
+
+def test_slice_messages_cache_per_slice():
+    class Sources:
+        rate = 100
+        slices = np.array([[0, 50, 25]], np.int64)
+
+        @staticmethod
+        def file_path(i):
+            return "/x.wav"
+
+    messages = SliceMessages(Sources())
+    assert messages(0) is messages(0)
+    assert struct.unpack(">ff", messages(0)[-8:]) == (0.5, 0.25)
