@@ -275,6 +275,9 @@ class PointerWindow:
         screen.blit(self._font.render(str(label), True, _TEXT), (width + 20, top - 3))
 
     def screenshot(self, path: str) -> None:
-        """Save the current view as an image (PNG by extension)."""
+        """Save the current view as an image (PNG by extension), atomically."""
         if self._screen is not None:
-            pygame.image.save(self._screen, path)
+            from instrument.formats.safe_io import atomic_write
+
+            with atomic_write(path, binary=True, what="screenshot") as handle:
+                pygame.image.save(self._screen, handle, os.path.basename(path))  # type by name
