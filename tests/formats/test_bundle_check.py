@@ -166,3 +166,12 @@ def test_cli_names_the_bad_field_in_one_line(good, tmp_path, run_cli):
     assert res.code == 2, res.err
     assert "runtime.hysteresis" in res.err and res.err.count("\n") == 1
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_config_json_larger_than_any_config_is_not_read(good, tmp_path):
+    from instrument.formats.filecheck import MAX_CONFIG_BYTES
+
+    path = _copy(good, tmp_path)
+    with open(path / "config.json", "ab") as handle:
+        handle.truncate(MAX_CONFIG_BYTES + 1)  # valid JSON followed by a sea of NULs
+    _refused(path, r"config.json is \d+ bytes, more than the")

@@ -74,3 +74,20 @@ def test_read_only_folder_is_one_line(tmp_path, what):
                 save_bundle(disk / "m", {}, {"gesture_sae": {"a": np.zeros(3, np.float32)}})
         assert "\n" not in str(err.value)
         assert listing(disk) == []
+
+
+def test_sound_bank_on_a_full_disk_leaves_the_old_bank(tmp_path):
+    from instrument.config import FeatureConfig, SoundConfig
+    from instrument.sound.bank import SoundBank, build_sound_bank
+
+    bank = build_sound_bank(SoundConfig(n_sounds=2000, seconds=0.05, rate=8000),  # ~200 kB
+                            FeatureConfig(n_bands=16), workers=1)
+    with tmpfs(tmp_path / "disk", "64k") as disk:
+        small = build_sound_bank(SoundConfig(n_sounds=20, seconds=0.05, rate=8000),
+                                 FeatureConfig(n_bands=16), workers=1)
+        small.save(str(disk / "bank.npz"))
+        with pytest.raises(DataFileError, match="cannot write sound bank") as err:
+            bank.save(str(disk / "bank.npz"))  # more than the disk holds
+        assert "\n" not in str(err.value)
+        assert listing(disk) == ["bank.npz"]
+        assert len(SoundBank.load(str(disk / "bank.npz"))) == 20
