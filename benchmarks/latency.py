@@ -42,6 +42,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("PYO_GUI_WX", "0")
+from latency_serve import serve_latency, serve_rows  # noqa: E402 - benchmarks/ is on sys.path
 
 
 def stats(values_s) -> dict:
@@ -357,6 +358,7 @@ def table(results: dict) -> str:
         row(f"input -> audio, sounddevice, block {fixed['period']}, --fixed-latency "
             f"{fixed['delay_ms']:.1f}", fixed["to_audio"])
         rows.append(f"  ({fixed['late']} of {fixed['changes']} changes late)")
+    rows += serve_rows(results.get("serve"), row)   # serve's 16-channel, MIDI and train rows
     rows.append("milliseconds, on jackd -d dummy. pyo: wait for the next block + JACK playback "
                 "latency (" + ", ".join(f"{a['playback_latency_frames']} frames @ {a['period']}"
                                         for a in results.get("audio", []) if "error" not in a)
@@ -385,7 +387,8 @@ def main(argv=None) -> int:
                    "audio": [audio_latency(model, args.rate, b, args.seconds)
                              for b in args.buffers],
                    "fixed": [fixed_latency(model, args.rate, b, args.seconds)
-                             for b in args.fixed_buffers]}
+                             for b in args.fixed_buffers],
+                   "serve": serve_latency(args.inputs, (start_jackd, stop_jackd))}
     results["model"] = os.path.relpath(model, ROOT) if args.model or model == shipped else \
         "(quickly trained, default architecture)"
     print(json.dumps(results, indent=1) if args.json else

@@ -351,6 +351,10 @@ def summary(service: Service) -> str:
         f"{loop.frames} control frames ({loop.sample_frames} from inputs, {loop.still_frames} "
         f"while still, {loop.dropped_still} still frames dropped)")
     rejected = {k: v for k, v in service.counts.items() if k != "inputs" and v}
+    if loop is not None and loop.latency.count:
+        lat = loop.latency.percentiles((50, 99))
+        frames += (f"; control latency input->sent p50 {lat['p50'] * 1000:.3f} ms, p99 "
+                   f"{lat['p99'] * 1000:.3f} ms")
     swaps = "; ".join(f"swapped to {s['model']} between frames {s['gap_s'] * 1000:.1f} ms apart"
                       for s in service.swaps if s.get("gap_s") is not None)
     return (f"serve: {service.counts['inputs']} inputs, {frames}; ignored "
