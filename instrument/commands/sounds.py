@@ -53,6 +53,9 @@ def add_arguments(parser) -> None:
     audio.add_argument("--embed", action="store_true",
                        help="keep the slices' audio inside the bank (the files are then not "
                             "needed to play)")
+    build.add_argument("--synth", metavar="FILE.py|FILE.pd",
+                       help="your own synth instead of FM: a pyo synth file (imported: it "
+                            "is your code) or a vanilla Pd patch; --n random sounds of it")
     info = sub.add_parser("info", help="describe a sound bank file")
     info.add_argument("bank", type=existing_file, metavar="FILE.npz")
 
@@ -75,8 +78,40 @@ def _slice_mode(text: str):
 
 def run(args) -> int:
     if args.action == "build":
+        if args.from_audio and args.synth:
+            from instrument.errors import BadInput
+
+            raise BadInput("--from-audio and --synth cannot be used together",
+                           "build a bank from audio files, or from a synth, one at a time")
+        if args.synth:
+            return _build_synth(args)
         return _build_audio(args) if args.from_audio else _build(args)
     return _info(args)
+
+
+def _build_synth(args) -> int:
+    import time
+
+    from instrument.config import FeatureConfig, SoundConfig
+    from instrument.formats.outputs import check_output
+
+    check_output(args.out, args.force)
+    sound_cfg = SoundConfig(n_sounds=args.n, seconds=args.seconds, rate=args.rate,
+                            seed=args.seed)
+    feature_cfg = FeatureConfig(kind=args.features, n_bands=args.bands)
+    start = time.perf_counter()
+    if args.synth.lower().endswith(".pd"):
+        from instrument.sound.pd_synth import build_pd_bank
+
+        bank = build_pd_bank(args.synth, sound_cfg, feature_cfg, quiet=args.quiet)
+    else:
+        from instrument.sound.user_synth import build_pyo_bank
+
+        bank = build_pyo_bank(args.synth, sound_cfg, feature_cfg, quiet=args.quiet)
+    bank.save(args.out)
+    print(f"{bank.kind} bank: {len(bank)} sounds of {args.synth} x {bank.feature_dim} "
+          f"features -> {args.out} ({time.perf_counter() - start:.2f} s)")
+    return 0
 
 
 def _build_audio(args) -> int:

@@ -66,7 +66,8 @@ def render(model, recording, out_wav: str | os.PathLike | None,
     """Render a gesture recording with a trained model: control stream CSV and/or WAV.
 
     A model trained on an audio bank plays its slices with the sampler
-    (:mod:`instrument.sound.sampler`; ``engine`` "pyo": :func:`render_slices_pyo`).
+    (:mod:`instrument.sound.sampler`; ``engine`` "pyo": :func:`render_slices_pyo`); one
+    trained on a pyo synth file plays it on pyo's offline server (sound/user_synth.py).
 
     Args:
         model: A model bundle directory, or a loaded :class:`~instrument.runtime.Runtime`.
@@ -95,9 +96,17 @@ def render(model, recording, out_wav: str | os.PathLike | None,
     if controls_csv is not None:
         write_controls_csv(controls_csv, times, sounds, params, runtime.param_names)
     seconds = float(times[-1]) + TAIL_S
-    if out_wav is not None and getattr(runtime, "sound_kind", "fm") == "audio":
+    kind = getattr(runtime, "sound_kind", "fm")
+    if out_wav is not None and kind == "audio":
         write_wav(os.fspath(out_wav), _render_sampler(runtime, times, sounds, seconds, rate,
                                                       engine, sampler_mode), rate)
+    elif out_wav is not None and kind == "pyo":  # the user's pyo synth: pyo only
+        from instrument.sound.bank_kind import pyo_synth_of
+        from instrument.sound.user_synth import render_synth_controls
+
+        write_wav(os.fspath(out_wav), render_synth_controls(
+            pyo_synth_of(runtime), times, params, seconds, rate,
+            DEFAULT_SMOOTHING_S if smoothing_s is None else smoothing_s), rate)
     elif out_wav is not None:
         audio = render_controls(times, params, seconds, rate=rate, engine=engine,
                                 table=runtime.table,

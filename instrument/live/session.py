@@ -69,6 +69,13 @@ def open_voices(opts: PerformOptions, table, runtime=None) -> list:
         from instrument.output.sampler_voice import open_sampler_voice
 
         voice = open_sampler_voice(runtime, opts.rate, opts.buffer)
+    elif getattr(runtime, "sound_kind", "fm") == "pyo":  # the user's pyo synth file
+        from instrument.output.pyo_voice import PyoVoice
+        from instrument.sound.bank_kind import pyo_synth_of
+
+        synth = pyo_synth_of(runtime)
+        voice = PyoVoice(opts.audio_backend, opts.rate, opts.buffer, opts.smoothing_s,
+                         table=synth.table, graph=synth.graph)
     elif opts.audio == "pyo":
         from instrument.output.pyo_voice import PyoVoice
 

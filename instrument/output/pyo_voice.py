@@ -158,11 +158,13 @@ class PyoVoice:
         table: Parameter table.
         initial: Physical start values (default: table start values, amplitude 0).
         channels: Output channels (the mono voice is copied to each).
+        graph: ``graph(pyo, sources, smoothing_s, start_smooth, table) -> (out, keep)``
+            building the sound from the parameter signals (default: the FM graph).
     """
 
     def __init__(self, backend: str = "portaudio", rate: int = 44100, buffer: int = 256,
                  smoothing_s: float = DEFAULT_SMOOTHING_S, table: ParamTable = PARAM_TABLE,
-                 initial=None, channels: int = 2):
+                 initial=None, channels: int = 2, graph=None):
         if backend not in BACKENDS:
             raise BadInput(f"unknown audio backend {backend!r}", f"use one of {BACKENDS}")
         if not is_whole(rate) or rate < 1000:
@@ -181,6 +183,8 @@ class PyoVoice:
         self._sigs = []
         self._keep = []
         self.output = None
+        # sources -> sound: the FM graph, or a user synth's (sound/user_synth.PyoSynth.graph)
+        self._graph = graph or pyo_fm_graph
 
     def start(self) -> "PyoVoice":
         """Boot the server and build the voice; realtime backends start playing.
@@ -215,7 +219,7 @@ class PyoVoice:
         self.server = server
         smooth = to_smoothing_space(self._effective_target(), self.table)
         self._sigs = [pyo.Sig(float(v)) for v in smooth]
-        self.output, self._keep = pyo_fm_graph(pyo, self._sigs, self.smoothing_s, smooth,
+        self.output, self._keep = self._graph(pyo, self._sigs, self.smoothing_s, smooth,
                                                 self.table)
         if realtime:
             self._keep.append(pyo.Mix(self.output, voices=self.channels).out())

@@ -111,3 +111,16 @@ def slices_for_playback(runtime, rate: int) -> tuple[list[np.ndarray], "object"]
                                f"model {src['path']}")
     sources.check(full=True)
     return resample_slices(sources.all_slices(), sources.rate, rate), sources
+
+
+def pyo_synth_of(runtime):
+    """The user's pyo synth of a pyo-bank model, imported after its sha256 matched."""
+    from instrument.sound.user_synth import load_pyo_synth
+
+    src = runtime.sound_source
+    where = f"model {src['path']}"
+    synth = load_pyo_synth(synth_file_of(src["config"], where))
+    if synth.table.names != runtime.table.names:
+        raise ModelFileError(f"synth file {synth.path} declares {', '.join(synth.table.names)}; "
+                             f"{where} was trained on {', '.join(runtime.table.names)}", _FIX)
+    return synth
