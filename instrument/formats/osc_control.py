@@ -51,6 +51,11 @@ def parse_message(dgram: bytes) -> tuple[str, tuple] | None:
     type_tags, index = tags[0][1:], tags[1]
     if len(type_tags) > MAX_ARGUMENTS:
         return None
+    if type_tags and type_tags.count("f") == len(type_tags):
+        # The common case, /wek/inputs of N float32s: one unpack instead of N.
+        if index + 4 * len(type_tags) != len(dgram):
+            return None
+        return address, struct.unpack_from(f">{len(type_tags)}f", dgram, index)
     args: list = []
     for tag in type_tags:
         if tag in _FIXED:
