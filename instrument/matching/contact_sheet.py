@@ -50,30 +50,29 @@ def draw_contact_sheet(path: str, queries: list[str], query_notes: list[str],
     from instrument.formats.safe_io import atomic_write
     from instrument.matching.images import load_thumbnail
 
-    cols = max(len(m) for m in matches)
-    size = (1.1 * (cols + 1) + 0.6, 1.3 * len(queries) + 0.5)
-    fig, axes = plt.subplots(len(queries), cols + 1, figsize=size, squeeze=False,
-                             gridspec_kw={"width_ratios": [1.6] + [1] * cols})
-    for r, query in enumerate(queries):
-        label = axes[r, 0]
-        label.set_axis_off()
-        label.text(1.0, 0.5, f"{_short(query, 28)}\n{query_notes[r]}", ha="right", va="center",
-                   fontsize=7, transform=label.transAxes)
-        for c in range(cols):
-            ax = axes[r, c + 1]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c >= len(matches[r]):
-                ax.set_axis_off()
-                continue
+    # One mosaic image with text on it draws in a fraction of the time of an axes per tile.
+    cols, gap, label_w, text_h = max(len(m) for m in matches), 6, 2 * THUMB, 22
+    cell_w, cell_h = THUMB + gap, THUMB + text_h + gap
+    mosaic = np.full((len(queries) * cell_h, label_w + cols * cell_w, 3), 255, np.uint8)
+    for r in range(len(queries)):
+        for c, image_path in enumerate(image_files[r]):
+            y, x = r * cell_h, label_w + c * cell_w
             try:
-                ax.imshow(np.asarray(load_thumbnail(image_files[r][c], THUMB)))
+                mosaic[y:y + THUMB, x:x + THUMB] = np.asarray(load_thumbnail(image_path, THUMB))
             except DataFileError:
-                ax.text(0.5, 0.5, "unreadable", ha="center", va="center", fontsize=6)
-            ax.set_xlabel(f"{_short(matches[r][c], 16)}\n{match_notes[r][c]}", fontsize=5.5)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.set_dpi(80)
+                mosaic[y:y + THUMB, x:x + THUMB] = 200  # unreadable since it was matched: grey
+    dpi = 100
+    fig = plt.figure(figsize=(mosaic.shape[1] / dpi, (mosaic.shape[0] + 30) / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, mosaic.shape[0] / (mosaic.shape[0] + 30)))
+    ax.imshow(mosaic, interpolation="nearest")
+    ax.set_axis_off()
+    for r, query in enumerate(queries):
+        ax.text(label_w - gap, r * cell_h + THUMB / 2, f"{_short(query, 22)}\n{query_notes[r]}",
+                ha="right", va="center", fontsize=6.5)
+        for c, name in enumerate(matches[r]):
+            ax.text(label_w + c * cell_w + THUMB / 2, r * cell_h + THUMB + 2,
+                    f"{_short(name, 16)}\n{match_notes[r][c]}", ha="center", va="top", fontsize=4.5)
+    fig.suptitle(title, fontsize=8, y=0.995, va="top")
     fig.canvas.draw()
     pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
     plt.close(fig)

@@ -1,0 +1,113 @@
+"""`instrument match` as a user runs it: the generated demo, JSON + PNG, the output rule, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from instrument.matching.generate import pairs_text
+
+
+def one_line(res, *words):
+    assert res.code == 2, res.err
+    assert res.err.count("\n") == 1 and "Traceback" not in res.err, res.err
+    for word in words:
+        assert word in res.err, res.err
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from conftest import run_cli_process
+
+    root = tmp_path_factory.mktemp("matchdemo") / "demo"
+    res = run_cli_process("match", "--generate-demo", str(root))
+    assert res.code == 0, res.err
+    assert "instrument match --audio" in res.out
+    return root
+
+
+def fingerprint(folder):
+    """Every file under ``folder`` and a hash of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_demo_end_to_end_json_png_and_figures(run_cli, demo, tmp_path):
+    before = fingerprint(demo)
+    (demo / "audio" / "tones" / "broken.wav").write_bytes(b"RIFF....WAVEnonsense")
+    try:
+        out = tmp_path / "matches"
+        res = run_cli("match", "--audio", str(demo / "audio"), "--images", str(demo / "images"),
+                      "--labels", str(demo / "labels.csv"), "--pairs", pairs_text(),
+                      "--truth", str(demo / "truth.csv"), "--out", str(out))
+    finally:
+        (demo / "audio" / "tones" / "broken.wav").unlink()
+    assert res.code == 0, res.err
+    assert "skipped audio file" in res.err and "broken.wav" in res.err
+    assert "audio: 160 files read, 1 skipped" in res.err
+    assert "top-10 in the matched category" in res.out
+    data = json.loads((out / "matches.json").read_text())
+    assert data["format"] == "instrument-matches" and data["version"] == 1
+    assert len(data["audio"]) == 160 and len(data["images"]) == 160
+    assert data["skipped"][0]["path"].endswith("broken.wav")
+    first = data["audio"][0]
+    assert set(first) == {"path", "category", "labelled", "best_images"}
+    assert len(first["best_images"]) == 10
+    distances = [b["distance"] for b in first["best_images"]]
+    assert distances == sorted(distances)
+    assert len(data["images"][0]["best_audio"]) == 10
+    precision = data["quality"]["precision"]["audio_to_images"]
+    assert precision["mean"] >= 0.9 and precision["chance"] == 0.25  # measured 0.97
+    png = (out / "contact_sheet.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 400_000
+    assert sorted(os.listdir(out)) == ["contact_sheet.png", "matches.json"]  # no temporaries
+    assert fingerprint(demo) == before  # not one input file touched
+
+    # An earlier match output is replaced without --force; no labels, --top 3, pixels.
+    res = run_cli("match", "--audio", str(demo / "audio"), "--images", str(demo / "images"),
+                  "--image-features", "pixels", "--top", "3", "--out", str(out), "--quiet")
+    assert res.code == 0, res.err
+    assert res.err == ""
+    data = json.loads((out / "matches.json").read_text())
+    assert data["image_features"] == "pixels" and data["labels"] is None and data["pairs"] is None
+    assert len(data["audio"][5]["best_images"]) == 3 and data["audio"][5]["category"] is None
+    assert "precision" not in data["quality"] and "structure" in data["quality"]
+
+
+def test_out_folder_rules(run_cli, demo, tmp_path):
+    base = ["match", "--audio", str(demo / "audio"), "--images", str(demo / "images")]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    one_line(run_cli(*base, "--out", str(mine)), "not empty", "--force")
+    assert sorted(os.listdir(mine)) == ["notes.txt"]
+    one_line(run_cli(*base, "--out", str(demo / "images" / "out")), "inside, or holds, --images")
+    one_line(run_cli(*base, "--out", str(demo)), "holds, --audio")
+    one_line(run_cli("match", "--generate-demo", str(mine)), "not empty")
+    assert (mine / "notes.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--pairs", "a=b"], "--pairs needs --labels"),
+    (["--top", "0"], "must be >= 1"),
+    (["--top", "500"], "more than 100"),
+])
+def test_bad_arguments_are_one_line(run_cli, demo, tmp_path, extra, words):
+    res = run_cli("match", "--audio", str(demo / "audio"), "--images", str(demo / "images"),
+                  "--out", str(tmp_path / "o"), *extra)
+    one_line(res, words)
+
+
+def test_missing_arguments_and_bad_labels(run_cli, demo, tmp_path):
+    one_line(run_cli("match", "--audio", str(demo / "audio"), "--out", str(tmp_path / "o")),
+             "--images is missing")
+    bad = tmp_path / "labels.csv"
+    bad.write_text("nowhere.wav,blues\n")
+    one_line(run_cli("match", "--audio", str(demo / "audio"), "--images", str(demo / "images"),
+                     "--labels", str(bad), "--out", str(tmp_path / "o"), "--quiet"),
+             "nowhere.wav is not one of the audio files or images")
+    assert not (tmp_path / "o").exists()
