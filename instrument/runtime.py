@@ -31,6 +31,7 @@ from instrument.formats.bundle import Bundle, load_bundle, require
 from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable
 from instrument.sound.search import SoundSearch
+from instrument.stillness import motion_fade
 
 
 def _activate_(z: np.ndarray, activation: str) -> None:
@@ -80,6 +81,9 @@ class Runtime:
         self.hysteresis = float(rt.get("hysteresis", 0.1))
         self.blend_k = int(rt.get("blend_k") or 1)  # null: no blending (checked by bundle_check)
         self.still_hold = bool(rt.get("still_hold", True))
+        self.stillness = rt.get("stillness", "hold")    # stillness.py: hold, or fade with motion
+        require(self.stillness in ("hold", "fade"), path,
+                f"runtime.stillness must be hold or fade, not {self.stillness!r}")
         self.still_columns = np.asarray(rt.get("still_columns", []), dtype=np.int64)
         self._still_list = [int(c) for c in self.still_columns]
         layers = list(rt.get("gesture_layers") or [])
@@ -207,6 +211,7 @@ class Runtime:
 
             self.stream_spec = spec_from_bundle(cfg["stream"], self.gesture_config,
                                                 self.window_dim, path)
+        self.fade = motion_fade(self) if self.stillness == "fade" else None
         self.model_path = path
         self.bank_map = self._bank_map()
         self.reset()
@@ -243,6 +248,9 @@ class Runtime:
     def reset(self) -> None:
         """Forget the current sound (the next frame picks the closest sound freely)."""
         self.current = -1
+        self._has_point = False
+        if getattr(self, "fade", None) is not None:
+            self.fade.reset()
 
     # --- one frame ----------------------------------------------------------------------
 
@@ -279,6 +287,12 @@ class Runtime:
         return self._still_list != []
 
     def frame(self, window: np.ndarray) -> tuple[int, np.ndarray]:
+        """One control frame (:meth:`_frame`), its level following the motion with
+        ``stillness="fade"``."""
+        sound, params = self._frame(window)
+        return (sound, params) if self.fade is None else (sound, self.fade.apply(window, params))
+
+    def _frame(self, window: np.ndarray) -> tuple[int, np.ndarray]:
         """One control frame: the sound to play for the window ending now.
 
         Args:

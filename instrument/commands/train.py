@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from instrument.commands import train_steering
 from instrument.commands.argtypes import existing_file, nonnegative_int, positive_int
 
 NAME = "train"
@@ -67,10 +68,11 @@ def add_arguments(parser) -> None:
                         help="use a bank from 'instrument sounds build' instead of building one")
     parser.add_argument("--layers", type=positive_int, default=2,
                         help="hidden layers per stacked autoencoder (default 2)")
-    parser.add_argument("--pairing", choices=("random", "structure", "labels"),
-                        default="structure",
-                        help="training pairs for the mapping: random (the paper's), structure "
-                             "(neighbourhood-keeping, default) or labels (your categories)")
+    parser.add_argument("--pairing", choices=("descriptors", "random", "structure", "labels"),
+                        default=None,
+                        help="training pairs for the mapping: descriptors (what the hand does "
+                             "onto what the ear hears, default), random (the paper's), structure "
+                             "(autoencoder features matched) or labels (your categories)")
     parser.add_argument("--mapping", choices=("mlp", "l2"), default="mlp",
                         help="mlp: a mapping network (default); l2: compare features directly")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed (default 0)")
@@ -87,6 +89,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace an earlier model at --out and an existing --report")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+    train_steering.add_arguments(parser)
 
 
 def run(args) -> int:
@@ -110,14 +113,19 @@ def run(args) -> int:
     if args.report:
         check_output(args.report, args.force, inputs + [("--out", args.out)], flag="--report")
 
-    train_cfg = TrainConfig(layers=args.layers, pairing=args.pairing, mapping=args.mapping,
-                            seed=args.seed, **({"sae_epochs": args.epochs} if args.epochs else {}))
+    base = train_steering.load_base(args)
+    settings = dict(layers=args.layers, pairing=args.pairing or "descriptors",
+                    mapping=args.mapping, seed=args.seed,
+                    **({"sae_epochs": args.epochs} if args.epochs else {}))
+    settings.update(train_steering.train_settings(args, base))
+    train_cfg = TrainConfig(**settings)
     from instrument.formats.recording import read_recording
     from instrument.learn.training import LabelSpec, train_instrument
 
     files = list(args.gestures) + [path for _, path in args.gesture_labels]
     label_of = [None] * len(args.gestures) + [name for name, _ in args.gesture_labels]
     recordings = [read_recording(path) for path in files]
+    train_steering.check_recordings(files, recordings)
     labels = None
     if args.pairing == "labels":
         gesture_files: dict[str, list[str]] = {}
@@ -137,11 +145,24 @@ def run(args) -> int:
             raise BadInput(f"--sounds {args.sounds} is too few for a sound bank",
                            "use 20 or more (the paper used 5000)")
         sound_cfg = SoundConfig(n_sounds=args.sounds)
+    gesture_cfg = GestureConfig()
+    if base is not None:    # --from: its own bank and window shape
+        from instrument.config import config_from_dict
+        from instrument.learn.refit import bank_of
+
+        bank = bank_of(base)
+        sound_cfg, feature_cfg = bank.sound_config, bank.feature_config
+        gesture_cfg = config_from_dict(GestureConfig, base.config["configs"]["gesture"], "gesture")
+    if args.pin and bank is None:
+        from instrument.sound.bank import build_sound_bank
+
+        bank = build_sound_bank(sound_cfg, feature_cfg, quiet=args.quiet)
+    pins = train_steering.resolve_pins(args, files, bank)
     log = (lambda text: None) if args.quiet else (lambda text: print(f"  {text}", file=sys.stderr))
-    config, arrays, summary = train_instrument(recordings, train_cfg, GestureConfig(), sound_cfg,
+    config, arrays, summary = train_instrument(recordings, train_cfg, gesture_cfg, sound_cfg,
                                                feature_cfg, sound_bank=bank, labels=labels,
                                                label_of_recording=label_of, quiet=args.quiet,
-                                               log=log)
+                                               log=log, pins=pins, base=base)
     config["gesture_files"] = [os.path.basename(p) for p in files]
     from instrument.formats.bundle import save_bundle
 

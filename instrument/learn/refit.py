@@ -15,6 +15,7 @@ import numpy as np
 from instrument.errors import BadInput
 
 REFIT_EPOCHS = 12
+PIN_SHARE = 0.1
 
 
 def uses_descriptors(train_cfg, gesture_cfg, windows: np.ndarray) -> bool:
@@ -75,9 +76,11 @@ def pinned_windows(recordings, train_parts, gesture_cfg, pins) -> list[tuple[np.
     out = []
     for rec_index, t0, t1, sound in pins or []:
         ends = window_times(recordings[rec_index], gesture_cfg, len(train_parts[rec_index]))
-        inside = np.flatnonzero((ends >= t0) & (ends <= t1))
+        # still windows are alike all through a recording: a pin holds the moving ones
+        moving = np.abs(train_parts[rec_index][:len(ends)]).sum(axis=1) > 0
+        inside = np.flatnonzero((ends >= t0) & (ends <= t1) & moving)
         if len(inside) == 0:
-            raise BadInput(f"--pin {t0:g}-{t1:g} s holds no training window of "
+            raise BadInput(f"--pin {t0:g}-{t1:g} s holds no moving training window of "
                            f"{getattr(recordings[rec_index], 'path', 'the recording')}",
                            "pin a stretch of at least 0.4 s inside the first "
                            "80% of the recording (the tail is held out)")
@@ -87,19 +90,32 @@ def pinned_windows(recordings, train_parts, gesture_cfg, pins) -> list[tuple[np.
 
 def descriptor_pairs(recordings, windows, train_parts, gesture_cfg, bank_descriptors, search,
                      train_cfg, pins):
-    """(pairs, targets) of the descriptors pairing, with steering and pins (training stage 5)."""
+    """(pairs, targets, repeat) of the descriptors pairing with steering and pins (training
+    stage 5); ``repeat``: window rows the network sees again (the pinned ones) or None."""
     from instrument.gesture.descriptors import describe_windows
     from instrument.learn.descriptor_pairing import pair_descriptors, parse_steer
 
     steer = parse_steer(train_cfg.steer) if train_cfg.steer else []
     pinned = pinned_windows(recordings, train_parts, gesture_cfg, pins)
-    return pair_descriptors(describe_windows(windows, gesture_cfg), bank_descriptors, search,
-                            train_cfg.spread_iterations, train_cfg.seed, steer, pinned)
+    pairs, targets = pair_descriptors(describe_windows(windows, gesture_cfg), bank_descriptors,
+                                      search, train_cfg.spread_iterations, train_cfg.seed, steer,
+                                      pinned)
+    # A pin is a few dozen windows among thousands: the network sees each pinned stretch as
+    # often as PIN_SHARE of the data, or it would average the pin away.
+    repeat = [np.tile(rows, max(1, int(PIN_SHARE * len(windows) / len(rows))))
+              for rows, _ in pinned]
+    return pairs, targets, (np.concatenate(repeat) if repeat else None)
 
 
-def mapping_network(g_feats: np.ndarray, targets: np.ndarray, train_cfg, base, quiet: bool):
-    """The fitted mapping network: from scratch, or from ``base``'s weights for REFIT_EPOCHS."""
+def mapping_network(g_feats: np.ndarray, targets: np.ndarray, train_cfg, base, quiet: bool,
+                    repeat: np.ndarray | None = None):
+    """The fitted mapping network: from scratch, or from ``base``'s weights for REFIT_EPOCHS;
+    the rows ``repeat`` are trained on once more each."""
     from instrument.learn.mapping import MappingMLP
+
+    if repeat is not None and len(repeat):
+        g_feats = np.concatenate([g_feats, g_feats[repeat]])
+        targets = np.concatenate([targets, targets[repeat]])
 
     meta = (base.config.get("mapping") if base is not None else None) or {}
     same = (meta.get("n_inputs") == g_feats.shape[1] and meta.get("n_outputs") == targets.shape[1]

@@ -291,11 +291,11 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     if train_cfg.mapping == "l2":
         mapping.check_l2_sizes(g_feats.shape[1], s_feats.shape[1])
     else:
-        fit_targets = None
+        fit_targets, repeat = None, None
         if train_cfg.pairing == "random":
             pairs = mapping.pair_random(len(g_feats), len(s_feats), train_cfg.seed)
         elif by_descriptors:
-            pairs, fit_targets = refit.descriptor_pairs(
+            pairs, fit_targets, repeat = refit.descriptor_pairs(
                 recordings, windows, train_parts, gesture_cfg, bank_descriptors, search,
                 train_cfg, pins)
         elif train_cfg.pairing in ("structure", "descriptors"):
@@ -311,7 +311,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         # pairing gives its transported points instead: smoother targets).
         targets = search["search"]
         fit_targets = targets[pairs] if fit_targets is None else fit_targets
-        net = refit.mapping_network(g_feats, fit_targets, train_cfg, base, quiet)
+        net = refit.mapping_network(g_feats, fit_targets, train_cfg, base, quiet, repeat)
     stage("mapping", t0)
 
     configs = {"train": train_cfg, "gesture": gesture_cfg, "sound": sound_cfg,
