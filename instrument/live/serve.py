@@ -96,6 +96,7 @@ class Service(ServeRecording, ServeModels):
         self.swaps: list[dict] = []      # {"t", "gap_s", "model", "seconds"}
         self._frame_t: float | None = None
         self._pending_swap: dict | None = None
+        self.wants_running = opts.run_at_start    # startRunning/stopRunning last asked for
         self._lock = threading.RLock()
         self.trainer = Trainer(self._trained, self._train_failed, opts.train_sounds,
                                opts.train_epochs)
@@ -123,7 +124,7 @@ class Service(ServeRecording, ServeModels):
             except Exception as err:  # noqa: BLE001 - a broken model must not stop the start
                 self.log(f"serve: cannot load model {path} ({first_line(err)}); waiting for "
                          "training")
-        if self.runtime is not None and self.opts.run_at_start:
+        if self.runtime is not None and self.wants_running:
             self.start_running()
         return self
 
@@ -131,7 +132,7 @@ class Service(ServeRecording, ServeModels):
         """Stop training, the clock and every sink; finish an open recording (idempotent)."""
         self.trainer.cancel()
         self.trainer.join(15)
-        self.stop_running()
+        self.stop_running(asked=False)
         self.stop_recording()
         if self.midi is not None:
             self.midi.close()
@@ -247,10 +248,10 @@ class Service(ServeRecording, ServeModels):
         from instrument.live.loop import StillClock
 
         with self._lock:
+            self.wants_running = True
             if self.running or self.loop is None:
                 if self.loop is None:
-                    self.log("serve: no model yet: train first (startRunning remembered)")
-                    self.opts.run_at_start = True
+                    self.log("serve: no model yet: train first (it runs once trained)")
                 return
             self.running = True
             self.loop.swap_runtime(self.runtime, self._new_tracker(self.runtime))
@@ -259,9 +260,11 @@ class Service(ServeRecording, ServeModels):
                                                1.0 / self.runtime.gesture_config.rate_hz
                                                ).start()
 
-    def stop_running(self) -> None:
+    def stop_running(self, asked: bool = True) -> None:
         """Stop sending outputs (inputs are still recorded when recording)."""
         with self._lock:
+            if asked:
+                self.wants_running = False
             self.running = False
             clock, self.clock_thread = self.clock_thread, None
         if clock is not None:

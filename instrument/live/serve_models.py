@@ -58,8 +58,7 @@ class ServeModels:
                 same = (spec is None and getattr(self.runtime, "stream_spec", None) is None
                         and runtime.gesture_config == self.runtime.gesture_config)
                 tracker = None if same else self._seeded(self._new_tracker(runtime))
-                self._pending_swap = {"t": None, "gap_s": None, "model": path,
-                                      "before": self._frame_t}
+                self._pending_swap = {"t": None, "gap_s": None, "model": path}
                 self.loop.swap_runtime(runtime, tracker)
             self.runtime, self.model_path = runtime, path
 
@@ -84,8 +83,9 @@ class ServeModels:
         # Called with the loop's lock held, for every frame.
         pending = self._pending_swap
         if pending is not None:
+            # the first frame of the new model and the frame just before it (the old one's)
             pending["t"] = t
-            pending["gap_s"] = None if pending["before"] is None else t - pending["before"]
+            pending["gap_s"] = None if self._frame_t is None else t - self._frame_t
             self.swaps.append(pending)
             self._pending_swap = None
         self._frame_t = t
@@ -94,19 +94,23 @@ class ServeModels:
             self.midi.frame(t, None, physical, getattr(tracker, "last_time", None) == t)
 
     def _trained(self, path: str, seconds: float) -> None:
+        from instrument.errors import InstrumentError
         from instrument.live.serve_training import model_metrics
 
         try:
             runtime = self._load(path)
+            self._swap(runtime, path)
         except Exception as err:  # noqa: BLE001 - the old model plays on
-            self._send_failed(f"the new model does not load ({first_line(err)})")
+            self._send_failed(f"the new model does not play here ({first_line(err)})")
             return
-        self._swap(runtime, path)
         took = (time.perf_counter() - self.trainer.started_at) if self.trainer.started_at \
             else seconds
         metrics = model_metrics(path)
-        self.project.set_current(path, metrics)
-        if self.opts.run_at_start and not self.running:
+        try:
+            self.project.set_current(path, metrics)
+        except InstrumentError as err:   # disk full: it plays, but a restart will not resume it
+            self.log(f"serve: cannot remember {path} as the model to resume ({first_line(err)})")
+        if self.wants_running and not self.running:
             self.start_running()
         self.log(f"serve: now playing {path} (train -> playing in {took:.1f} s)")
         self.last_train_seconds = took

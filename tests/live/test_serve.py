@@ -220,3 +220,56 @@ def test_running_stops_and_starts_outputs(tmp_path, models):
     service.handle_datagram(control("disableModelRunning", values=[1]), t0 + 0.6)
     assert not service.running
     service.close()
+
+
+def wait_for(predicate, timeout=120.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_training_failure_is_a_reply_and_cancel_leaves_nothing(tmp_path, models):
+    """Real `instrument train` children: too few examples fail with train's own one-line
+    reason (sent as /instrument/trainingFailed), and cancelTrain leaves no model behind."""
+    import socket
+
+    from instrument.formats.osc_control import parse_message
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.1)
+    logs = []
+    opts = ServeOptions(project=str(tmp_path / "project"), model=models[0],
+                        osc=[("127.0.0.1", rx.getsockname()[1])], train_sounds=50,
+                        train_epochs=1)
+    service = Service(opts, logs.append, still_frames=False).open()
+    t0 = service.t0
+    service.handle_datagram(control("startRecording"), t0)
+    for k in range(5):
+        service.handle_datagram(inputs(0.3 + 0.01 * k, 0.5), t0 + 1 + k * PERIOD)
+    service.handle_datagram(control("stopRecording"), t0 + 2)
+    service.handle_datagram(control("train"), t0 + 2)
+    assert wait_for(lambda: any("training failed" in line for line in logs))
+    replies = []
+    try:
+        while True:
+            replies.append(parse_message(rx.recv(65536)))
+    except socket.timeout:
+        pass
+    failed = [args for address, args in replies if address == "/instrument/trainingFailed"]
+    assert len(failed) == 1 and "training windows" in failed[0][0]
+    assert service.model_path == models[0]                 # the old model plays on
+    # cancel: the child is interrupted like Ctrl-C and writes nothing
+    service.handle_datagram(control("train"), t0 + 3)
+    assert service.trainer.busy
+    service.handle_datagram(control("cancelTrain"), t0 + 3)
+    assert wait_for(lambda: any("training cancelled" in line for line in logs), 30)
+    assert os.listdir(service.project.models_dir) == []
+    service.close()
+    rx.close()
