@@ -14,7 +14,7 @@ from instrument.sound.params import Param, ParamTable
 
 PARAMS = ParamTable((
     Param("pitch_hz", 40.0, 1000.0, "log", "Hz", description="oscillator pitch"),
-    Param("cutoff_hz", 80.0, 8000.0, "log", "Hz", description="low-pass cutoff"),
+    Param("cutoff_hz", 80.0, 4000.0, "log", "Hz", description="low-pass cutoff"),
     Param("resonance", 0.7, 12.0, "log", "", description="filter Q (higher: a sharper peak)"),
     Param("drive", 0.0, 0.95, "lin", "", description="distortion before the filter"),
     Param("amplitude", 0.0, 1.0, "lin", "", default=0.0, description="output gain"),

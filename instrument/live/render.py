@@ -100,6 +100,13 @@ def render(model, recording, out_wav: str | os.PathLike | None,
     if out_wav is not None and kind == "audio":
         write_wav(os.fspath(out_wav), _render_sampler(runtime, times, sounds, seconds, rate,
                                                       engine, sampler_mode), rate)
+    elif out_wav is not None and kind == "pd":  # the user's Pd patch, in pd -batch
+        from instrument.sound.bank_kind import pd_synth_of
+        from instrument.sound.pd_synth import render_pd_controls
+
+        patch, table = pd_synth_of(runtime)
+        write_wav(os.fspath(out_wav), render_pd_controls(patch, table, times, params, seconds,
+                                                         rate), rate)
     elif out_wav is not None and kind == "pyo":  # the user's pyo synth: pyo only
         from instrument.sound.bank_kind import pyo_synth_of
         from instrument.sound.user_synth import render_synth_controls

@@ -63,6 +63,13 @@ def open_voices(opts: PerformOptions, table, runtime=None) -> list:
     """
     if opts.audio == "none":
         return []
+    if getattr(runtime, "sound_kind", "fm") == "pd":
+        # Pd makes the sound: OSC /instrument/params to the patch running in Pd (e.g.
+        # examples/subtractive_live.pd), checked to be the patch the model learnt
+        from instrument.sound.bank_kind import pd_synth_of
+
+        pd_synth_of(runtime)
+        return []
     from instrument.errors import AudioDeviceError
 
     if getattr(runtime, "sound_kind", "fm") == "audio":

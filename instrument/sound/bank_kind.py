@@ -124,3 +124,16 @@ def pyo_synth_of(runtime):
         raise ModelFileError(f"synth file {synth.path} declares {', '.join(synth.table.names)}; "
                              f"{where} was trained on {', '.join(runtime.table.names)}", _FIX)
     return synth
+
+
+def pd_synth_of(runtime):
+    """(patch path, table) of a Pd-bank model, after the patch's sha256 matched."""
+    from instrument.sound.pd_synth import load_pd_synth
+
+    src = runtime.sound_source
+    where = f"model {src['path']}"
+    patch, table, _ = load_pd_synth(synth_file_of(src["config"], where))
+    if table.names != runtime.table.names:
+        raise ModelFileError(f"Pd patch {patch} declares {', '.join(table.names)}; {where} "
+                             f"was trained on {', '.join(runtime.table.names)}", _FIX)
+    return patch, table

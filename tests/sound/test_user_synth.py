@@ -31,7 +31,7 @@ def test_the_example_declares_its_table_and_builds():
 def test_corpus_sounds_equal_the_live_graph_holding_them():
     synth = load_pyo_synth(EXAMPLE)
     physical = np.array([[110, 2000, 6, 0.2, 0.5], [440, 300, 1, 0.0, 0.8],
-                         [60, 5000, 11, 0.9, 0.3]])
+                         [60, 3500, 11, 0.9, 0.3]])
     corpus = render_pyo_sounds(synth, physical, 0.4, RATE)
     for row, audio in zip(physical, corpus):
         live = render_synth_controls(synth, np.array([0.0]), row[None], 0.4, RATE,
@@ -43,8 +43,8 @@ def test_corpus_sounds_equal_the_live_graph_holding_them():
 
 def test_pitch_follows_the_parameter():
     synth = load_pyo_synth(EXAMPLE)
-    low, high = render_pyo_sounds(synth, np.array([[110, 8000, 0.7, 0, 0.5],
-                                                   [440, 8000, 0.7, 0, 0.5]]), 1.0, RATE)
+    low, high = render_pyo_sounds(synth, np.array([[110, 4000, 0.7, 0, 0.5],
+                                                   [440, 4000, 0.7, 0, 0.5]]), 1.0, RATE)
     def f0(x):
         spec = np.abs(np.fft.rfft(x[RATE // 4:] * np.hanning(len(x) - RATE // 4)))
         return np.argmax(spec) * RATE / (len(x) - RATE // 4)
