@@ -1,7 +1,8 @@
-"""Benchmark datasets: sklearn's bundled 8x8 digits (stratified splits) and MNIST IDX files.
+"""Benchmark datasets: sklearn's bundled 8x8 digits (stratified splits), MNIST IDX files, STL-10
+binary files and GTZAN genre folders (the paper's Table 1).
 
-No dataset is downloaded: digits ships with scikit-learn, and MNIST is read from the four
-standard IDX files in a directory the user gives (raw or gzip-compressed). Every problem with
+No dataset is downloaded: digits ships with scikit-learn, and MNIST, STL-10 and GTZAN are
+read from files in a directory the user gives. Every problem with
 those files becomes one :class:`~instrument.errors.DataFileError` line naming the file.
 """
 
@@ -196,3 +197,140 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
 
     with atomic_write(path, binary=True, what="IDX file") as handle:
         handle.write(payload)
+
+
+# --- STL-10 (binary format) and GTZAN (genre folders), as in the paper's Table 1 --------------
+
+STL10_SIDE = 96
+STL10_NAMES = ("airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck")
+STL10_PAPER_CLASSES = ("airplane", "car", "cat", "dog")   # the paper's reduced STL-10 (§5.1)
+
+
+def _stl10_names(directory: str) -> list[str]:
+    """Class names, 1-based label order: class_names.txt when present, else the standard order."""
+    path = os.path.join(directory, "class_names.txt")
+    if not os.path.isfile(path):
+        return list(STL10_NAMES)
+    with open(path, "rb") as handle:
+        names = handle.read(4096).decode("utf-8", "replace").split()
+    if len(names) != 10:
+        raise DataFileError(f"STL-10 class_names.txt in {directory} names {len(names)} classes, "
+                            f"expected 10", "use the class_names.txt of the STL-10 download")
+    return names
+
+
+def read_stl10_part(directory: str, part: str, labels_wanted: list[int],
+                    side: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Images of the wanted classes from ``{part}_X.bin`` / ``{part}_y.bin``.
+
+    The binary format: ``X`` holds N images of 3 x 96 x 96 uint8, each colour plane stored
+    column by column; ``y`` holds N uint8 labels 1..10. Both sizes come from the file
+    lengths and are checked against each other before anything is read (the arrays are
+    memory-mapped, and only the wanted images are copied).
+
+    Args:
+        directory: The folder of the binary files.
+        part: "train" or "test".
+        labels_wanted: 1-based labels kept, in order: image of labels_wanted[k] gets label k.
+        side: Images are averaged down to ``side`` x ``side`` (96 must be a multiple of it).
+
+    Returns:
+        (float32 (N, side*side*3) in 0..1, row-major RGB pixels; int64 (N,) labels 0..k-1).
+
+    Raises:
+        DataFileError: A file missing, of a length that is not whole images, counts that
+            differ, or a label outside 1..10.
+    """
+    if side < 1 or STL10_SIDE % side:
+        raise BadInput(f"STL-10 image side {side} does not divide 96", "use 96, 48, 32, 24, 16, 12 or 8")
+    paths = [os.path.join(directory, f"{part}_{kind}.bin") for kind in ("X", "y")]
+    for path in paths:
+        if not os.path.isfile(path):
+            raise DataFileError(f"STL-10 file {path} is missing",
+                                "put train_X.bin, train_y.bin, test_X.bin and test_y.bin there "
+                                "(the binary version of STL-10)")
+    image_bytes = 3 * STL10_SIDE * STL10_SIDE
+    x_size, y_size = os.path.getsize(paths[0]), os.path.getsize(paths[1])
+    if x_size == 0 or x_size % image_bytes:
+        raise DataFileError(f"STL-10 file {paths[0]} is {x_size} bytes, not a whole number of "
+                            f"96x96x3 images ({image_bytes} bytes each)", "download it again")
+    if y_size != x_size // image_bytes:
+        raise DataFileError(f"STL-10 files disagree: {paths[0]} holds {x_size // image_bytes} "
+                            f"images but {paths[1]} {y_size} labels", "use files from one download")
+    labels = np.fromfile(paths[1], dtype=np.uint8)
+    bad = labels[(labels < 1) | (labels > 10)]
+    if len(bad):
+        raise DataFileError(f"STL-10 file {paths[1]} holds label {bad[0]}, expected 1..10",
+                            "download it again")
+    keep = np.flatnonzero(np.isin(labels, labels_wanted))
+    raw = np.memmap(paths[0], dtype=np.uint8, mode="r", shape=(len(labels), 3, STL10_SIDE, STL10_SIDE))
+    out = np.empty((len(keep), side * side * 3), np.float32)
+    f = STL10_SIDE // side
+    for start in range(0, len(keep), 256):   # bounded memory whatever the file size
+        rows = keep[start:start + 256]
+        block = np.asarray(raw[rows], dtype=np.float32).transpose(0, 3, 2, 1)  # -> N, row, col, RGB
+        block = block.reshape(len(rows), side, f, side, f, 3).mean(axis=(2, 4)) / 255.0
+        out[start:start + len(rows)] = block.reshape(len(rows), -1)
+    code = {label: k for k, label in enumerate(labels_wanted)}
+    return out, np.array([code[int(v)] for v in labels[keep]], dtype=np.int64)
+
+
+def load_stl10(directory: str | os.PathLike, classes=STL10_PAPER_CLASSES, side: int = 32) -> Split:
+    """The paper's reduced STL-10: the 4 classes airplane, car, cat, dog (2,000 train, 3,200 test).
+
+    Raises:
+        DataFileError: Missing or bad files, or a class name STL-10 does not have.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise DataFileError(f"STL-10 directory {directory} does not exist",
+                            "give the folder holding train_X.bin, train_y.bin, test_X.bin, test_y.bin")
+    names = _stl10_names(directory)
+    missing = [c for c in classes if c not in names]
+    if missing:
+        raise DataFileError(f"STL-10 has no class {missing[0]!r} (classes: {', '.join(names)})")
+    wanted = [names.index(c) + 1 for c in classes]
+    x_train, y_train = read_stl10_part(directory, "train", wanted, side)
+    x_test, y_test = read_stl10_part(directory, "test", wanted, side)
+    return Split(x_train, y_train, x_test, y_test, (side, side * 3))
+
+
+def load_gtzan(directory: str | os.PathLike, quiet: bool = True) -> Split:
+    """GTZAN as in the paper: genre folders of clips, each genre split down the middle.
+
+    Each clip becomes the matching's pooled spectral features
+    (:func:`instrument.matching.audio_files.audio_features`, 128 values); in each genre
+    (sorted file names) the first half of the readable clips trains and the rest tests, so
+    the 1,000 clips give 500/500. Unreadable clips (GTZAN has a broken ``jazz.00054.wav``)
+    are skipped with a line each.
+
+    Raises:
+        DataFileError: Not a folder, fewer than 2 genre folders, or a genre with < 2 clips.
+    """
+    from instrument.matching import audio_files
+    from instrument.matching.collection import read_collection
+
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise DataFileError(f"GTZAN directory {directory} does not exist",
+                            "give the folder holding one folder of clips per genre")
+    genres = sorted(d for d in os.listdir(directory)
+                    if os.path.isdir(os.path.join(directory, d)) and not d.startswith("."))
+    if not 2 <= len(genres) <= 100:
+        raise DataFileError(f"GTZAN directory {directory} has {len(genres)} genre folders",
+                            "give the folder holding one folder of clips per genre (2..100)")
+    parts = {"train": ([], []), "test": ([], [])}
+    for k, genre in enumerate(genres):
+        try:
+            clips = read_collection("audio", os.path.join(directory, genre),
+                                    audio_files.AUDIO_EXTENSIONS, audio_files.file_features,
+                                    quiet=quiet)
+        except BadInput as err:
+            raise DataFileError(f"GTZAN genre {genre}: {err.problem}", err.fix) from None
+        half = len(clips.paths) // 2
+        for part, rows in (("train", clips.features[:half]), ("test", clips.features[half:])):
+            parts[part][0].append(rows)
+            parts[part][1].append(np.full(len(rows), k, dtype=np.int64))
+    x_train, y_train = (np.concatenate(v) for v in parts["train"])
+    x_test, y_test = (np.concatenate(v) for v in parts["test"])
+    return Split(x_train, y_train, x_test, y_test, (2, audio_files.FEATURES.n_bands))

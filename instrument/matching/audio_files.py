@@ -1,6 +1,6 @@
 """Audio files -> one feature vector each: spectral features of several frames, pooled.
 
-Files are read with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis, AIFF, and MP3 with
+Files are read with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis, AIFF, AU (GTZAN's format), and MP3 with
 libsndfile >= 1.1). Each file is mixed to mono and described by ``N_FRAMES`` frames of
 ``FRAME_SECONDS`` spread evenly over its first ``MAX_SECONDS`` seconds. Every frame gets the
 instrument's spectral features (:mod:`instrument.sound.features`: Hann-windowed single-sided
@@ -19,7 +19,7 @@ import numpy as np
 from instrument.config import FeatureConfig
 from instrument.errors import DataFileError
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au", ".mp3")
 MAX_SECONDS = 60.0        # only the first minute of a file is read (a whole album is not a clip)
 MAX_CHANNELS = 64
 MIN_RATE, MAX_RATE = 8000, 384000

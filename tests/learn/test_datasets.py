@@ -134,3 +134,95 @@ def test_load_mnist_errors(tmp_path, rng):
     images.write_bytes(gzip.compress(b"not idx at all"))
     with pytest.raises(DataFileError, match="magic number"):
         load_mnist(tmp_path)
+
+
+# --- STL-10 and GTZAN, on tiny files written here in the real formats -----------------------
+
+def write_stl10(directory, rng, n_train=20, n_test=30, class_names=True):
+    """STL-10 binary files: images stored channel by channel, each plane column-major."""
+    from instrument.learn.datasets import STL10_NAMES
+
+    directory.mkdir(parents=True, exist_ok=True)
+    parts = {}
+    for part, n in (("train", n_train), ("test", n_test)):
+        images = rng.integers(0, 256, (n, 96, 96, 3), dtype=np.uint8)  # row, col, RGB
+        labels = (np.arange(n) % 10 + 1).astype(np.uint8)
+        images.transpose(0, 3, 2, 1).tofile(directory / f"{part}_X.bin")  # -> N, RGB, col, row
+        labels.tofile(directory / f"{part}_y.bin")
+        parts[part] = (images, labels)
+    if class_names:
+        (directory / "class_names.txt").write_text("\n".join(STL10_NAMES) + "\n")
+    return parts
+
+
+@pytest.mark.parametrize("with_names", [True, False])
+def test_stl10_keeps_the_papers_four_classes_in_pixel_order(tmp_path, rng, with_names):
+    from instrument.learn.datasets import load_stl10
+
+    parts = write_stl10(tmp_path / "stl", rng, class_names=with_names)
+    split = load_stl10(tmp_path / "stl", side=96)
+    images, labels = parts["train"]
+    keep = np.isin(labels, [1, 3, 4, 6])   # airplane, car, cat, dog
+    np.testing.assert_array_equal(split.y_train, np.searchsorted([1, 3, 4, 6], labels[keep]))
+    np.testing.assert_allclose(split.x_train[0].reshape(96, 96, 3),
+                               images[keep][0].astype(np.float32) / 255, atol=1e-7)
+    assert split.x_test.shape == (12, 96 * 96 * 3) and set(split.y_test) == {0, 1, 2, 3}
+    small = load_stl10(tmp_path / "stl", side=32)   # 3x3 block means
+    np.testing.assert_allclose(small.x_train[0].reshape(32, 32, 3)[0, 0],
+                               images[keep][0][:3, :3].reshape(9, 3).mean(0) / 255, atol=1e-6)
+
+
+def test_bad_stl10_files_are_one_line(tmp_path, rng):
+    from instrument.learn.datasets import load_stl10
+
+    write_stl10(tmp_path / "stl", rng)
+    (tmp_path / "stl" / "test_y.bin").write_bytes(b"\x01" * 29)
+    with pytest.raises(DataFileError, match="holds 30 images but .*test_y.bin 29 labels"):
+        load_stl10(tmp_path / "stl")
+    (tmp_path / "stl" / "test_y.bin").write_bytes(b"\x01" * 29 + b"\x0b")
+    with pytest.raises(DataFileError, match="holds label 11, expected 1..10"):
+        load_stl10(tmp_path / "stl")
+    with open(tmp_path / "stl" / "train_X.bin", "ab") as handle:
+        handle.write(b"\x00" * 7)
+    with pytest.raises(DataFileError, match="not a whole number of 96x96x3 images"):
+        load_stl10(tmp_path / "stl")
+    (tmp_path / "stl" / "train_X.bin").unlink()
+    with pytest.raises(DataFileError, match="train_X.bin is missing"):
+        load_stl10(tmp_path / "stl")
+
+
+def write_gtzan(directory, genres=("blues", "classical", "metal"), clips=6, rate=8000):
+    import soundfile as sf
+
+    for g, genre in enumerate(genres):
+        (directory / genre).mkdir(parents=True)
+        for i in range(clips):
+            t = np.arange(rate) / rate
+            tone = 0.3 * np.sin(2 * np.pi * (200 * (g + 1) + 10 * i) * t)
+            # GTZAN ships .au files; its readers must take them as they are
+            sf.write(directory / genre / f"{genre}.{i:05d}.au", tone.astype(np.float32), rate,
+                     format="AU", subtype="PCM_16")
+
+
+def test_gtzan_splits_each_genre_down_the_middle_and_skips_broken_clips(tmp_path):
+    from instrument.learn.datasets import load_gtzan
+
+    write_gtzan(tmp_path / "gtzan")
+    (tmp_path / "gtzan" / "metal" / "metal.00099.au").write_bytes(b".snd broken")
+    split = load_gtzan(tmp_path / "gtzan")
+    assert split.x_train.shape == (9, 128) and split.x_test.shape == (9, 128)
+    np.testing.assert_array_equal(split.y_train, [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(split.y_test, split.y_train)
+    # each genre is a different pitch: the loudest band tells them apart
+    assert len({int(np.argmax(x[:64])) for x in split.x_train[::3]}) == 3
+
+
+def test_bad_gtzan_folders_are_one_line(tmp_path):
+    from instrument.learn.datasets import load_gtzan
+
+    (tmp_path / "one" / "blues").mkdir(parents=True)
+    with pytest.raises(DataFileError, match="has 1 genre folders"):
+        load_gtzan(tmp_path / "one")
+    write_gtzan(tmp_path / "few", clips=2)
+    with pytest.raises(DataFileError, match="GTZAN genre blues: .* has 2 readable"):
+        load_gtzan(tmp_path / "few")
