@@ -273,3 +273,21 @@ def test_training_failure_is_a_reply_and_cancel_leaves_nothing(tmp_path, models)
     assert os.listdir(service.project.models_dir) == []
     service.close()
     rx.close()
+
+
+def test_serve_never_imports_torch(tmp_path, models):
+    """The service is on the live path: training runs in a child, so torch stays out."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "from instrument.live.serve import ServeOptions, run_service\n"
+        "stop = threading.Event(); threading.Timer(0.5, stop.set).start()\n"
+        f"run_service(ServeOptions(project={str(tmp_path / 'p')!r}, model={models[0]!r}, "
+        "port=0, osc=[('127.0.0.1', 9)]), stop, lambda *a: None)\n"
+        "print(sorted(m for m in ('torch', 'pygame', 'pyo') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
