@@ -8,6 +8,8 @@ as ``take-NNNN.jsonl.part`` (every line flushed) and is moved into place when it
 
 from __future__ import annotations
 
+import contextlib
+
 POINTER_SIZE = (800, 600)         # OSC x, y in 0..1 -> this pointer plane (as perform)
 
 
@@ -16,7 +18,6 @@ class ServeRecording:
 
     def start_recording(self) -> None:
         """Examples from now on go into a new take in the project's recordings/."""
-
         with self._lock:
             self.recording_wanted = True
             if self.writer is None and self.width is not None:
@@ -76,7 +77,15 @@ class ServeRecording:
             self.recording_wanted = False
         if writer is not None:
             close_quietly(writer)
-            self.log(f"serve: recorded {writer.path}")
+            if getattr(writer, "count", None) == 0:
+                # Only the header we wrote: an empty take would make training fail later.
+                import os
+
+                with contextlib.suppress(OSError):
+                    os.remove(writer.path)
+                self.log("serve: no inputs arrived while recording; nothing kept")
+                return
+            self.log(f"serve: recorded {writer.path} ({writer.count} inputs)")
 
 
 

@@ -107,7 +107,12 @@ class MidiOut:
         self._emit(0.0, encoder.setup())
 
     def frame(self, t: float, unit, physical, moved: bool = True) -> int:
-        """Encode one control frame and send/record what changed; returns messages sent."""
+        """Encode one control frame and send/record what changed; returns messages sent.
+
+        After :meth:`close` (a frame from a thread still stopping) nothing happens.
+        """
+        if self._closed:
+            return 0
         messages = self.encoder.frame(t, unit, physical, moved)
         self._last_t = t
         if messages:

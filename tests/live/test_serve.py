@@ -291,3 +291,12 @@ def test_serve_never_imports_torch(tmp_path, models):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_empty_take_is_not_kept(tmp_path, models):
+    service, logs = make_service(tmp_path, models[0])
+    service.handle_datagram(control("startRecording"), service.t0)
+    service.handle_datagram(control("stopRecording"), service.t0 + 1)
+    assert service.project.recordings() == [] and os.listdir(service.project.recordings_dir) == []
+    assert any("nothing kept" in line for line in logs)
+    service.close()
