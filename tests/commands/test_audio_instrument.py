@@ -57,3 +57,34 @@ def test_a_folder_of_samples_becomes_an_instrument(run_cli, tmp_path):
                   str(tmp_path / "again.wav"))
     assert res.code == 2 and "take1.wav has changed" in res.err
     assert len(res.err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("synth", ["subtractive.py", "subtractive.pd"])
+def test_the_example_synths_train_and_render(run_cli, tmp_path, synth):
+    import shutil
+
+    from conftest import ROOT
+
+    if synth.endswith(".pd") and not shutil.which("pd"):
+        pytest.skip("Pure Data is not installed")
+    bank = str(tmp_path / "bank.npz")
+    res = run_cli("sounds", "build", "--synth", os.path.join(ROOT, "examples", synth), "--n",
+                  "200", "--seconds", "0.5", "--out", bank, "--quiet")
+    assert res.code == 0, res.err
+    gestures = write_strokes(tmp_path / "g.jsonl", seconds=20, seed=4)
+    model = str(tmp_path / "model")
+    res = run_cli("train", "--gestures", gestures, "--sound-bank", bank, "--out", model,
+                  "--epochs", "1", "--quiet", "--report", str(tmp_path / "r.png"))
+    assert res.code == 0, res.err
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    config = json.loads(open(os.path.join(model, "config.json")).read())
+    assert config["sound_source"]["kind"] == {"py": "pyo", "pd": "pd"}[synth.rsplit(".", 1)[1]]
+    wav = tmp_path / "out.wav"
+    res = run_cli("render", "--model", model, "--gestures", gestures, "--out", str(wav),
+                  "--controls", str(tmp_path / "c.csv"))
+    assert res.code == 0, res.err
+    audio, rate = sf.read(wav)
+    assert rate == 44100 and np.abs(audio).max() > 0.01
+    header = open(tmp_path / "c.csv").readline().strip()
+    assert header == "t,sound,pitch_hz,cutoff_hz,resonance,drive,amplitude"
