@@ -91,12 +91,15 @@ class Client:
             except (socket.timeout, BlockingIOError):
                 return
 
-    def stream(self, seconds):
+    def stream(self, seconds, width=2):
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             angle = self.k * 0.04
-            x, y = 0.5 + 0.35 * np.cos(angle), 0.5 + 0.3 * np.sin(1.7 * angle)
-            self.tx.sendto(encode_message("/wek/inputs", "ff", [x, y]), self.dest)
+            if width == 2:
+                values = [0.5 + 0.35 * np.cos(angle), 0.5 + 0.3 * np.sin(1.7 * angle)]
+            else:            # 16 sensors: sines of different speeds
+                values = [np.sin(angle * (1 + 0.3 * c) + c) for c in range(width)]
+            self.tx.sendto(encode_message("/wek/inputs", "f" * width, values), self.dest)
             self.sent += 1
             self.k += 1
             self.pump()
@@ -183,3 +186,35 @@ def test_bad_arguments_are_one_line(run_cli, tmp_path):
     assert result.code == 2 and "too few" in result.err
     for result in (run_cli("serve", "--port", "70000"), run_cli("serve", "--inputs", "5000")):
         assert result.code == 2 and "Traceback" not in result.err
+
+
+@pytest.mark.slow
+def test_sixteen_wide_inputs_record_train_and_play(tmp_path):
+    """No model at first: 16-wide inputs are recorded, trained on in the background, and
+    played as soon as the model is ready."""
+    project = tmp_path / "project"
+    port = free_port()
+    client = Client(port)
+    serve = Serve("--project", str(project), "--port", str(port), "--osc",
+                  f"127.0.0.1:{client.port}", "--train-sounds", "60", "--train-epochs", "2")
+    try:
+        serve.wait_for("listening on UDP 127.0.0.1")
+        client.control("startRecording")
+        client.stream(5.0, width=16)
+        client.control("stopRecording")
+        assert not client.replies("/wek/outputs")          # nothing to play yet
+        client.control("train")
+        deadline = time.monotonic() + 240
+        while not client.replies("/instrument/trained") and time.monotonic() < deadline:
+            client.stream(0.2, width=16)
+        assert client.replies("/instrument/trained"), serve.lines[-5:]
+        client.stream(0.5, width=16)
+        client.stream(0.1, width=15)                        # wrong width: counted
+    finally:
+        code = serve.stop()
+    assert code == 0
+    outputs = [d for _, d in client.received if d.startswith(b"/wek/outputs")]
+    assert len(outputs) > 20
+    assert len(parse_message(outputs[-1])[1]) == 4          # the synth's 4 parameters
+    assert any("16 values wide" in line for line in serve.lines)
+    assert "'wrong_width'" in serve.lines[-1]
