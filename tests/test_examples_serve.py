@@ -130,3 +130,38 @@ def test_demo_midi_file_reads_back():
     assert 419 < midi.length < 421                          # the 7-minute demo recording
     controls = {m.control for m in midi if m.type == "control_change"}
     assert controls == {16, 17, 18, 19, 48, 49, 50, 51}
+
+
+@needs_pd
+def test_pd_oscparse_plays_osc_bundles(tmp_path):
+    """--osc-bundles is safe for the Pd examples: [oscparse] unpacks a bundle's messages."""
+    import numpy as np
+
+    from instrument.output.osc import OscOut
+    from instrument.sound.params import PARAM_TABLE
+
+    port = receiver()
+    number = port.getsockname()[1]
+    port.close()
+    patch = tmp_path / "bundles.pd"
+    patch.write_text("#N canvas 0 0 400 300 12;\n"
+                     f"#X obj 20 20 netreceive -u -b {number};\n#X obj 20 50 oscparse;\n"
+                     "#X obj 20 80 list trim;\n#X obj 20 110 route wek;\n"
+                     "#X obj 20 140 route outputs;\n#X obj 20 170 print outputs;\n"
+                     "#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n"
+                     "#X connect 3 0 4 0;\n#X connect 4 0 5 0;\n")
+    proc = subprocess.Popen([PD, "-nogui", "-nosound", "-nomidi", "-stderr", "-open",
+                             str(patch)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        time.sleep(1.0)                                   # Pd opens its port
+        unit = np.array([0.5, 0.25, 0.75, 1.0])
+        with OscOut([("127.0.0.1", number)], PARAM_TABLE, bundle_latency=0.01) as out:
+            for _ in range(3):
+                out.send_frame(1, unit, PARAM_TABLE.to_physical(unit))
+                time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=10)[0]
+    assert output.count("outputs: 0.5 0.25 0.75 1") == 3, output
