@@ -95,3 +95,43 @@ def test_bad_mnist_files_exit_2_with_one_line(tmp_path, rng):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert str(bad) in lines[0] and "truncated inside its header" in lines[0]
+
+
+@pytest.mark.slow
+def test_stl10_and_gtzan_from_files_in_the_real_formats(tmp_path, rng):
+    from test_datasets import write_gtzan, write_stl10
+
+    write_stl10(tmp_path / "stl", rng, n_train=40, n_test=40)
+    proc = run("--dataset", "stl10", "--stl10", str(tmp_path / "stl"), "--image-side", "16",
+               "--jobs", "1", *TINY)
+    assert proc.returncode == 0, proc.stderr
+    assert "SAE accuracy on stl10 (16 train / 16 test images, airplane/car/cat/dog" in proc.stdout
+    assert "| random chance                     |  25.00% |" in proc.stdout
+    assert "| the paper (Table 1)               |  80.19% |" in proc.stdout
+    write_gtzan(tmp_path / "gtzan", clips=8)
+    proc = run("--gtzan", str(tmp_path / "gtzan"), "--json", "--jobs", "1", *TINY)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["dataset"] == "gtzan" and summary["n_train"] == summary["n_test"] == 12
+    assert summary["chance"] == pytest.approx(1 / 3) and summary["paper"] == 0.4701
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--dataset", "stl10"], "--dataset stl10 needs --stl10 DIR"),
+    (["--dataset", "gtzan"], "--dataset gtzan needs --gtzan DIR"),
+    (["--dataset", "digits", "--stl10", "."], "--stl10 DIR only goes with --dataset stl10"),
+    (["--image-side", "20"], "invalid choice"),
+])
+def test_stl10_and_gtzan_arguments(args, words):
+    proc = run(*args)
+    assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_bad_stl10_file_is_one_line_before_any_training(tmp_path, rng):
+    from test_datasets import write_stl10
+
+    write_stl10(tmp_path / "stl", rng, n_train=10, n_test=10)
+    (tmp_path / "stl" / "train_y.bin").write_bytes(b"\x01" * 3)
+    proc = run("--stl10", str(tmp_path / "stl"), *TINY)
+    assert proc.returncode == 2, proc.stderr
+    assert "STL-10 files disagree" in proc.stderr and proc.stderr.count("\n") == 1
