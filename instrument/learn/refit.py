@@ -14,7 +14,7 @@ import numpy as np
 
 from instrument.errors import BadInput
 
-REFIT_EPOCHS = 12
+REFIT_EPOCHS = 8
 PIN_SHARE = 0.1
 
 
@@ -131,3 +131,11 @@ def mapping_network(g_feats: np.ndarray, targets: np.ndarray, train_cfg, base, q
     net.fit(g_feats, targets, epochs=epochs, lr=train_cfg.mapping_lr, seed=train_cfg.seed,
             quiet=quiet, desc="mapping network")
     return net
+
+
+def metric_sample(windows: np.ndarray, frames: np.ndarray | None, max_windows: int = 1000,
+                  max_frames: int = 1000) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every k-th held-out window (at most ``max_windows``) and the first ``max_frames``
+    control frames in time order (stability needs consecutive frames), for --from's metrics."""
+    step = max(1, -(-len(windows) // max_windows))
+    return windows[::step], (None if frames is None else frames[:max_frames])

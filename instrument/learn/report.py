@@ -62,8 +62,8 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     bank_colours = _map_colours(runtime.bank_map)
     gesture_2d = whitened_axes(runtime.features_batch(windows), 2)
 
-    fig = plt.figure(figsize=(15, 10.5), dpi=90)
-    grid = fig.add_gridspec(2, max(4, n_examples), hspace=0.5, wspace=0.3)
+    fig = plt.figure(figsize=(15, 15), dpi=90)
+    grid = fig.add_gridspec(3, max(4, n_examples), hspace=0.55, wspace=0.3)
     ax = fig.add_subplot(grid[0, 0])
     hist = summary["histories"]
     for name, style in (("gesture_sae", "-"), ("sound_sae", "--")):
@@ -108,6 +108,13 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
         ax.set_title("\n".join(f"{n} {v:.3g}" for n, v in zip(runtime.param_names, p)),
                      fontsize=8)
         ax.set_xlabel(f"stroke {i + 1}: sound #{played[j]}", fontsize=8)
+    # third row: the descriptor view (report_descriptors.py), on the held-out windows in order
+    from instrument.formats.bundle import load_bundle
+    from instrument.learn.report_descriptors import draw_descriptor_view
+
+    ordered = summary["held_out"] if len(summary["held_out"]) > 50 else summary["windows"]
+    draw_descriptor_view(fig, [grid[2, 0:2], grid[2, 2], grid[2, 3]], load_bundle(model_dir),
+                         runtime, ordered)
     metrics = summary.get("metrics", {})
     if metrics:
         m, r = metrics["model"], metrics["random"]

@@ -276,8 +276,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     # 4. matching features and the search space
     t0 = time.perf_counter()
     g_feats = gesture_sae.encode(windows)
-    s_feats = sound_sae.encode(spectral)
     by_descriptors = refit.uses_descriptors(train_cfg, gesture_cfg, windows)
+    s_feats = None if by_descriptors else sound_sae.encode(spectral)   # not searched then
     if by_descriptors:
         bank_descriptors = bank.ensure_descriptors()
         search = sound_search_space(bank_descriptors, train_cfg.descriptor_dims)
@@ -345,6 +345,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     t0 = time.perf_counter()
     runtime = Runtime(Bundle(path="(training)", config=config, arrays=arrays))
     eval_windows = held_out if len(held_out) >= 2 * 10 + 2 else windows
+    if base is not None:    # --from: seconds matter; a sample says as much
+        eval_windows, frames_held = refit.metric_sample(eval_windows, frames_held)
     quality = measure(runtime, eval_windows, frames_held, seed=train_cfg.seed)
     quality["held_out"] = bool(len(held_out) >= 22)
     stage("metrics", t0)
