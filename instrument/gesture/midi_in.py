@@ -115,12 +115,15 @@ class MidiDecoder:
 
 def input_names() -> dict[str, list[str]]:
     """{api: [MIDI input port names]} for every MIDI API that works here."""
+    from instrument.output.sounddevice_voice import quiet_stderr
+
     mido = _import_mido()
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
     found = {}
     for api in _APIS:
         try:
-            found[api] = list(mido.Backend(api).get_input_names())
+            with quiet_stderr():        # ALSA and JACK print their failures on fd 2
+                found[api] = list(mido.Backend(api).get_input_names())
         except Exception:  # noqa: BLE001 - rtmidi raises SystemError/RuntimeError variants
             continue
     return found
@@ -161,6 +164,12 @@ class MidiSource:
         self.port = self._open(port)
 
     def _open(self, name: str):
+        from instrument.output.sounddevice_voice import quiet_stderr
+
+        with quiet_stderr():            # ALSA and JACK print their failures on fd 2
+            return self._open_quietly(name)
+
+    def _open_quietly(self, name: str):
         mido = _import_mido()
         os.environ.setdefault("JACK_NO_START_SERVER", "1")
         problems = []
