@@ -104,7 +104,8 @@ class ControlLoop:
         self._physical = np.zeros(n, dtype=np.float32)
         self._amp = self.table.names.index("amplitude") if "amplitude" in self.table.names else -1
         self._lock = threading.Lock()
-        self._blend = int(getattr(runtime, "blend_k", 1)) > 1
+        self._blend = (int(getattr(runtime, "blend_k", 1)) > 1
+                       or getattr(runtime, "fade", None) is not None)  # not a bank row
         self.latency = LatencyRing()        # input arrival -> every sink done (sample frames)
         self.still_lateness = LatencyRing()  # due time -> sinks done (still frames)
         self.snapshot = Snapshot()
@@ -162,7 +163,8 @@ class ControlLoop:
         with self._lock:
             self.runtime = runtime
             self.table = runtime.table
-            self._blend = int(getattr(runtime, "blend_k", 1)) > 1
+            self._blend = (int(getattr(runtime, "blend_k", 1)) > 1
+                       or getattr(runtime, "fade", None) is not None)  # not a bank row
             self.held = self.snapshot.held = False   # a held bank index means nothing now
             if tracker is not None:
                 tracker.rejected = self.tracker.rejected

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import numpy as np
 
@@ -50,6 +51,9 @@ class LiveView:
         self.n_sounds = runtime.n_sounds
         self.map = bank_map(runtime)
         self.period = 1.0 / fps
+        self.gesture_config = runtime.gesture_config
+        self.stillness = getattr(runtime, "stillness", "hold")
+        self._recent: deque = deque(maxlen=256)   # (t, x, y) for the descriptors line
 
     @property
     def size(self) -> tuple[int, int]:
@@ -79,11 +83,13 @@ class LiveView:
                 shown = loop.last_sample
                 if shown is not None:
                     self.window.add_trail(*shown)
+                    self._recent.append(tuple(shown[:3]))
             got = self.window.poll()
             arrival = time.perf_counter()
             if live_mouse:
                 for sample in got.samples:
                     loop.sample(sample.t, sample.x, sample.y, arrival)
+                    self._recent.append((sample.t, sample.x, sample.y))
                 if got.resized:
                     loop.resize(*self.window.size)
             self.handle_keys(loop, got.keys, stop)
@@ -105,10 +111,28 @@ class LiveView:
         state = ("MUTED  " if snap.muted else "") + ("HOLD  " if snap.held else "")
         sound = f"sound {snap.sound} of {self.n_sounds}" if snap.sound >= 0 else "move to play"
         osc_errors = loop.osc_out.error_count if loop.osc_out is not None else 0
-        return [f"{state}{sound}", params,
+        return [f"{state}{sound}", params, self.descriptor_line(),
                 f"frames {snap.frames}   dropped {loop.dropped_still}   "
                 f"bad input {loop.tracker.rejected}   OSC errors {osc_errors}",
                 KEYS_HELP]
+
+    def descriptor_line(self) -> str:
+        """A few gesture descriptors of the last window's motion, and the stillness mode."""
+        from instrument.gesture.descriptors import describe_path
+
+        cfg = self.gesture_config
+        mode = f"stillness {self.stillness}"
+        if len(self._recent) < 2:
+            return mode
+        t, x, y = (np.asarray(v, np.float64) for v in zip(*self._recent))
+        grid = t[-1] - np.arange(cfg.window_steps, -1, -1) / cfg.rate_hz
+        if grid[0] < t[0]:
+            return mode
+        # the last window's span resampled at the control rate, as the gesture path does
+        d = describe_path(np.interp(grid, t, x), np.interp(grid, t, y), *self.window.size,
+                          cfg.rate_hz)
+        return (f"speed {d[0]:.2f}/s   curvature {d[2]:.2f} rad   direction "
+                f"{np.degrees(d[3]):.0f} deg   extent {d[4]:.3f}   {mode}")
 
     def draw(self, loop: ControlLoop) -> None:
         """One screen frame (reads the loop's snapshot; takes no lock)."""
