@@ -164,7 +164,7 @@ class ControlLoop:
             self.runtime = runtime
             self.table = runtime.table
             self._blend = (int(getattr(runtime, "blend_k", 1)) > 1
-                       or getattr(runtime, "fade", None) is not None)  # not a bank row
+                           or getattr(runtime, "fade", None) is not None)
             self.held = self.snapshot.held = False   # a held bank index means nothing now
             if tracker is not None:
                 tracker.rejected = self.tracker.rejected
