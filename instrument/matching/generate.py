@@ -1,17 +1,17 @@
 """Generated collections with a known category matching: a demo and a test of `instrument match`.
 
 Four image categories of shapes and textures and four audio families, each file drawn at
-random (colours, sizes, positions, pitches, rates) so that files of one category differ:
+random (colours, sizes, positions, pitches, rates) so that files of one category differ
+(audio family = image category, the matching the demo asks for):
 
-=============  ==========================================  ==========================================
-matched pair   audio (1 s, 22050 Hz)                        image (64 x 64)
-=============  ==========================================  ==========================================
-tones=circles  one sine with a slow vibrato, 200-1000 Hz    1-3 discs on a plain background
-chords=stripes three or four harmonic notes of a triad      stripes at any angle and width
-noise=speckle  band-passed noise, centre 300-5000 Hz        blurred random speckle
-percussive=    2-7 decaying hits per second (noise burst    a checkerboard, any cell size
-checkers       and a falling low sine)
-=============  ==========================================  ==========================================
+- tones = circles: one sine with a slow vibrato, 200-1000 Hz | 1-3 discs on a plain background
+- chords = stripes: a major or minor triad, four harmonics a note | stripes at any angle, 10-24 px wide
+- noise = speckle: noise in a wide band around 300-5000 Hz | fine random speckle
+- percussive = checkers: 2-7 decaying hits a second (noise burst and a falling low sine) |
+  a checkerboard of 6-12 px cells
+
+Audio is 1 s at 22050 Hz, images 64 x 64 with a little pixel noise; colours are random in
+every category, so only shape and texture tell the images apart.
 
 Audio is written as WAV, FLAC or OGG/Vorbis in turn and images as PNG or JPEG, so a demo
 run goes through every reader. ``labels.csv`` labels a few files of each category (what a

@@ -29,15 +29,23 @@ def precision(best: np.ndarray, query_truth: np.ndarray, target_truth: np.ndarra
         pairs: (query category, target category) of the matching.
 
     Returns:
-        {"mean", "at_least_90" (share of queries with >= 90% right), "chance", "queries"}.
+        {"mean", "at_least_90" (share of queries with >= 90% right), "chance" (of the mean),
+        "at_least_90_chance", "queries"}.
     """
     matched = dict(pairs)
     want = np.array([matched.get(int(c), -2) for c in query_truth])
     scored = want != -2
     right = (target_truth[best[scored]] == want[scored, None]).mean(axis=1)
     share = np.array([(target_truth == w).mean() for w in want[scored]])
+    # Chance of >= 90% right by random picks: the binomial tail (picks with replacement).
+    from scipy.stats import binom
+
+    top = best.shape[1]
+    need = int(np.ceil(0.9 * top - 1e-9))
+    tail = binom.sf(need - 1, top, share)
     return {"mean": float(right.mean()), "at_least_90": float((right >= 0.9 - 1e-9).mean()),
-            "chance": float(share.mean()), "queries": int(scored.sum())}
+            "chance": float(share.mean()), "at_least_90_chance": float(tail.mean()),
+            "queries": int(scored.sum())}
 
 
 def purity(best: np.ndarray, query_truth: np.ndarray, target_truth: np.ndarray,

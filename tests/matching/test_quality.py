@@ -17,6 +17,8 @@ def test_precision_counts_matched_categories_and_chance():
     assert out["mean"] == pytest.approx((1 + 0.5 + 1) / 3)
     assert out["at_least_90"] == pytest.approx(2 / 3)
     assert out["chance"] == pytest.approx(0.5) and out["queries"] == 3
+    # 2 picks at p = 0.5 each: both right (>= 90%) with probability 0.25
+    assert out["at_least_90_chance"] == pytest.approx(0.25)
 
 
 def test_queries_of_unmatched_categories_are_not_scored():
