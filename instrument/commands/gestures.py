@@ -71,6 +71,10 @@ def summarize(rec, cfg=None) -> dict:
     from instrument.config import GestureConfig
     from instrument.gesture.steps import accepted_samples, polar_steps, resample
 
+    if not rec.is_pointer:                 # OSC, MIDI, gamepad: channels, not a path
+        from instrument.gesture.stream_info import summarize_stream
+
+        return summarize_stream(rec, cfg)
     cfg = cfg or GestureConfig()
     diagonal = math.hypot(rec.width, rec.height)
     keep = accepted_samples(rec.t, rec.x, rec.y, rec.width, rec.height)
@@ -100,6 +104,11 @@ def _info(args) -> int:
     if args.json:
         print(json.dumps(s))
         return 0
+    if "channels" in s:
+        from instrument.gesture.stream_info import stream_info_line
+
+        print(stream_info_line(s))
+        return 0
     extra = ", cut last line dropped" if s["truncated"] else ""
     rejected = f", {s['rejected_samples']} rejected" if s["rejected_samples"] else ""
     print(f"{s['file']}: {s['duration_s']:.1f} s, {s['samples']} samples{rejected}, "
@@ -118,7 +127,12 @@ def _plot(args) -> int:
     rec = read_recording(args.file)
     if len(rec) < 2:
         raise BadInput(f"{args.file} has {len(rec)} samples, too few to plot")
-    plot_recording(rec, args.out)
+    if rec.is_pointer:
+        plot_recording(rec, args.out)
+    else:
+        from instrument.gesture.stream_info import plot_stream
+
+        plot_stream(rec, args.out)
     print(f"wrote {args.out}")
     return 0
 
