@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 
-from instrument.errors import ModelFileError
+from instrument.errors import InstrumentError, ModelFileError
 
 # A config file is small; anything bigger is not one (and must not be read whole).
 MAX_CONFIG_BYTES = 16 << 20
@@ -125,3 +125,57 @@ def check_format(found: dict, fmt: str, newest: int, where: str, what: str, fix:
         raise error(f"{where} is {what} format version {shown}, newer than this program "
                     f"reads (up to {newest})", upgrade)
     return version
+
+
+# The most an .npz from outside may unpack to (a million-sound bank is a few hundred MB).
+MAX_NPZ_BYTES = 8 << 30
+_MAX_NPZ_MEMBERS = 10_000
+
+
+def check_npz_members(path: str | os.PathLike, what: str, error: type = ModelFileError,
+                      max_bytes: int = MAX_NPZ_BYTES) -> None:
+    """Check an .npz's declared sizes before numpy allocates anything for it.
+
+    numpy allocates an array of the shape a member's header declares before reading its
+    bytes, so a crafted header (shape 10^12) is a MemoryError, and a zip member may declare
+    any unpacked size. Here every ``.npy`` header is read (headers only, capped by numpy)
+    and each array must fit in its own member, and all members together in ``max_bytes``.
+
+    Raises:
+        error: One line naming the file and the entry that does not fit.
+    """
+    import math
+    import zipfile
+
+    import numpy.lib.format as npy
+
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > _MAX_NPZ_MEMBERS:
+                raise error(f"{what} {path} has {len(members)} entries, more than any instrument "
+                            "file", "it is not a file instrument wrote")
+            total = sum(info.file_size for info in members)
+            if total > max_bytes:
+                raise error(f"{what} {path} declares {total} bytes unpacked, more than the "
+                            f"{max_bytes} it may have", "it is not a file instrument wrote")
+            for info in members:
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as member:
+                    version = npy.read_magic(member)
+                    read = npy.read_array_header_1_0 if version == (1, 0) \
+                        else npy.read_array_header_2_0
+                    shape, _, dtype = read(member)
+                need = math.prod(shape) * dtype.itemsize
+                if need > info.file_size:
+                    raise error(f"{what} {path}: entry {info.filename[:-4]} declares shape "
+                                f"{list(shape)[:6]} ({need} bytes) but holds {info.file_size}",
+                                "the file is truncated or crafted; rebuild it")
+    except InstrumentError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        text = str(err).splitlines()[0] if str(err) else ""
+        raise error(f"{what} {path} is not a readable .npz file ({type(err).__name__}: "
+                    f"{text[:120]})", "rebuild it") from None

@@ -24,7 +24,7 @@ import numpy as np
 
 from instrument.config import FeatureConfig, SoundConfig, config_from_dict
 from instrument.errors import BadInput, DataFileError
-from instrument.formats.filecheck import check_format
+from instrument.formats.filecheck import check_format, check_npz_members
 from instrument.progress import progress
 from instrument.sound.descriptors import SOUND_DESCRIPTORS, describe_audio
 from instrument.sound.features import feature_dim, features_from_scratch
@@ -154,6 +154,7 @@ class SoundBank:
             raise bad(f"cannot be read: {err.strerror or err}") from None
         if magic != b"PK\x03\x04":
             raise bad("is not an .npz file (no zip header)")
+        check_npz_members(path, "sound bank", error=DataFileError)  # sizes before allocating
         try:
             with np.load(path, allow_pickle=False) as data:
                 missing = _KEYS - set(data.files)
