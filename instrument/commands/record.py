@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from instrument.commands.argtypes import positive_float, positive_int, udp_port
+from instrument.commands.argtypes import float_in, int_in, listen_address, positive_int
 
 NAME = "record"
 HELP = "record gestures (mouse/tablet window, OSC, MIDI or gamepad) into a JSON Lines recording"
@@ -23,16 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "joystick")
     parser.add_argument("--out", metavar="FILE",
                         help="recording to write (default recordings/gestures-DATE-TIME.jsonl)")
-    parser.add_argument("--seconds", type=positive_float, metavar="S",
+    parser.add_argument("--seconds", type=float_in(0, 86_400, "s", low_open=True), metavar="S",
                         help="stop after S seconds (default: until Esc, the window closes or "
                              "Ctrl-C)")
-    parser.add_argument("--width", type=positive_int, default=960, help="window width (960)")
-    parser.add_argument("--height", type=positive_int, default=640, help="window height (640)")
-    parser.add_argument("--osc-in", type=udp_port, default=6448, metavar="PORT",
-                        help="osc: UDP port to listen on (default 6448, Wekinator's)")
-    parser.add_argument("--osc-in-host", default="127.0.0.1", metavar="HOST",
-                        help="osc: address to listen on (default 127.0.0.1: this machine only; "
-                             "0.0.0.0 for a phone on the network)")
+    parser.add_argument("--width", type=int_in(16, 16_384, "px"), default=960, help="window width (960)")
+    parser.add_argument("--height", type=int_in(16, 16_384, "px"), default=640, help="window height (640)")
+    parser.add_argument("--osc-in", type=listen_address, default=("127.0.0.1", 6448),
+                        metavar="[HOST:]PORT",
+                        help="osc: where to listen (default 6448, Wekinator's, on 127.0.0.1: "
+                             "this machine only; 0.0.0.0:6448 for a phone on the network)")
     parser.add_argument("--inputs", type=positive_int, metavar="N",
                         help="osc: values per /wek/inputs message (default: the first "
                              "message's); messages of another width are counted and dropped")
@@ -116,7 +115,8 @@ def _open_source(args):
 
         if args.inputs is not None and args.inputs > MAX_INPUTS:
             raise BadInput(f"--inputs {args.inputs} is more than {MAX_INPUTS} values")
-        return OscSource(args.osc_in, args.osc_in_host, args.inputs).start()
+        host, port = args.osc_in
+        return OscSource(port, host, args.inputs).start()
     if args.source == "midi":
         from instrument.gesture.midi_in import MidiDecoder, MidiSource, parse_cc_list
 
