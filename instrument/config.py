@@ -323,7 +323,13 @@ class TrainConfig:
             pairing (spreads the gestures over more of the bank).
         hysteresis: The current sound is kept unless the closest one is nearer by more than
             this share of the distance.
-        blend_k: Sounds whose parameters are blended (1 = play the closest sound only).
+        blend_k: Sounds whose parameters are interpolated (1 = play the closest sound only;
+            the default 48 glides: see frame_policy.blend_params).
+        glide: Share of the way the played point moves to each new mapped point, per frame
+            (1 = no smoothing; the default 0.2 smooths the mapped point along the stroke).
+        hysteresis_spacing: Extra hysteresis margin, in units of the current sound's distance
+            to its nearest bank neighbour (the bank's local density); below 1, or the
+            closest neighbour could never take over (triangle inequality).
         still_hold: Hold the current sound while the pointer is still.
         sae_epochs: Pretraining epochs per SAE layer.
         descriptor_dims: Principal axes of the sound descriptor space kept as the search
@@ -347,7 +353,9 @@ class TrainConfig:
     structure_dims: int = 4
     spread_iterations: int = 1
     hysteresis: float = 0.1
-    blend_k: int = 1
+    blend_k: int = 48
+    glide: float = 0.2
+    hysteresis_spacing: float = 0.5
     still_hold: bool = True
     sae_epochs: int = 30
     descriptor_dims: int = 5
@@ -378,6 +386,8 @@ class TrainConfig:
             ("spread_iterations", integer(self.spread_iterations, 0), "an integer >= 0"),
             ("hysteresis", share(self.hysteresis, 0.0, 1.0), "a share in [0, 1)"),
             ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
+            ("glide", share(self.glide, 1e-6, 1.0 + 1e-12), "a share in (0, 1]"),
+            ("hysteresis_spacing", share(self.hysteresis_spacing, 0.0, 100.0), "a number in [0, 100)"),
             ("still_hold", isinstance(self.still_hold, bool), "true or false"),
             ("sae_epochs", integer(self.sae_epochs, 1), "an integer >= 1"),
             ("descriptor_dims", integer(self.descriptor_dims, 1) and self.descriptor_dims <= 6,

@@ -12,12 +12,13 @@ live performance alike, so both produce the same control stream for the same ges
 2. -> mapping network -> a point in the sound search space (the sound SAE matching features
    on their first principal axes, whitened: see training.search_space); with l2 matching the
    gesture features themselves, compared with the sound features;
+   With ``glide < 1`` each frame moves the point only ``glide`` of the way to the new one;
 3. -> the closest bank sound, with hysteresis: the current sound is kept unless the new closest
-   one is nearer by more than ``hysteresis`` (a share of the distance), so the choice does not
-   flicker between two neighbours; while the pointer is still (the window's newest step has
-   not moved) the current sound is held, so a held pointer holds its sound;
-4. -> that sound's synth parameters (physical units), or with ``blend_k > 1`` an
-   inverse-distance blend of the k closest sounds' parameters (0..1 space, then physical).
+   is nearer by more than ``hysteresis`` (a share of the distance) plus ``hysteresis_spacing``
+   times the current sound's nearest-neighbour distance (the bank's local density); a still
+   pointer (newest step did not move) holds its sound and parameters;
+4. -> its parameters, or with ``blend_k > 1`` the k closest sounds' parameters interpolated so
+   they move continuously with the point, capped under Nyquist (see frame_policy.py).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import numpy as np
 from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
+from instrument.frame_policy import bank_map, bank_spacing, blend_params
 from instrument.sound.bank_kind import bundle_kind
-from instrument.sound.params import ParamTable
+from instrument.sound.params import ParamTable, alias_free
 from instrument.sound.search import SoundSearch
 from instrument.stillness import motion_fade
 
@@ -80,6 +82,13 @@ class Runtime:
         self.param_names = self.table.names
         self.hysteresis = float(rt.get("hysteresis", 0.1))
         self.blend_k = int(rt.get("blend_k") or 1)  # null: no blending (checked by bundle_check)
+        # Bundles from before these keys play as they always did (no glide, plain hysteresis).
+        glide, spacing = rt.get("glide", 1.0), rt.get("hysteresis_spacing", 0.0)
+        require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
+                    (glide, spacing)) and 0 < glide <= 1 and 0 <= spacing <= 100, path,
+                f"runtime.glide must be a number in (0, 1] and runtime.hysteresis_spacing "
+                f"one in 0..100, not {glide!r} and {spacing!r}")
+        self.glide, self.hysteresis_spacing = float(glide), float(spacing)
         self.still_hold = bool(rt.get("still_hold", True))
         self.stillness = rt.get("stillness", "hold")    # stillness.py: hold, or fade with motion
         require(self.stillness in ("hold", "fade"), path,
@@ -184,11 +193,17 @@ class Runtime:
         require(params_unit.shape == (self.n_sounds, len(self.table)), path,
                 f"sound bank parameters have shape {params_unit.shape}, expected "
                 f"({self.n_sounds}, {len(self.table)})")
-        self.bank_params_unit = params_unit.astype(np.float32)
-        self.bank_params = self.table.to_physical(params_unit).astype(np.float32)
+        # Banks from before the alias-free corpus are capped here, so every bundle plays
+        # alias-free; the unit values follow the capped physical ones.
+        physical = alias_free(self.table.to_physical(params_unit), self.table)
+        self.bank_params = physical.astype(np.float32)
+        self.bank_params_unit = self.table.to_unit(physical).astype(np.float32)
         self.bank_params.flags.writeable = False  # frame() hands out rows of it
         self.bank_params_unit.flags.writeable = False
         self._params_out = np.empty(len(self.table), np.float32)
+        self._point = np.zeros(self._search.shape[1], np.float32)  # the smoothed mapped point
+        self._step = np.empty_like(self._point)
+        self._spacing = bank_spacing(self._search) if self.hysteresis_spacing > 0 else None
         # Ufunc handles for the fused frame path (sigmoid/tanh networks with every layer used).
         ufuncs = {"sigmoid": expit, "tanh": np.tanh}
         self._fused = None
@@ -213,7 +228,7 @@ class Runtime:
                                                 self.window_dim, path)
         self.fade = motion_fade(self) if self.stillness == "fade" else None
         self.model_path = path
-        self.bank_map = self._bank_map()
+        self.bank_map = bank_map(self._search)
         self.reset()
 
     @staticmethod
@@ -227,17 +242,6 @@ class Runtime:
         except InstrumentError as err:
             require(False, path, err.problem)
 
-    def _bank_map(self) -> np.ndarray:
-        """(n_sounds, 2) float32: the bank on the first two principal axes of the search space
-        (for drawing the sound map)."""
-        points = self._search.astype(np.float64)
-        points = points - points.mean(0)
-        _, _, vt = np.linalg.svd(points, full_matrices=False)
-        flat = points @ vt[:2].T
-        if flat.shape[1] < 2:
-            flat = np.pad(flat, ((0, 0), (0, 2 - flat.shape[1])))
-        return flat.astype(np.float32)
-
     @classmethod
     def from_bundle(cls, path: str | os.PathLike) -> "Runtime":
         """Load a model bundle directory and build its runtime (ModelFileError if bad)."""
@@ -246,7 +250,7 @@ class Runtime:
     # --- state --------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget the current sound (the next frame picks the closest sound freely)."""
+        """Forget the current sound and the smoothed point (the next frame starts afresh)."""
         self.current = -1
         self._has_point = False
         if getattr(self, "fade", None) is not None:
@@ -305,6 +309,8 @@ class Runtime:
             if you keep it past the next call.
         """
         if self.still_hold and self.current >= 0 and self.is_still(window):
+            if self.blend_k > 1:
+                return self.current, self._params_out  # the last blend, unchanged
             return self.current, self.bank_params[self.current]
         if self._fused is not None:
             # target() written out with locals: the same arithmetic, fewer Python calls.
@@ -321,6 +327,16 @@ class Runtime:
             dot(h0_aug, w1, out=y)
         else:
             y = self.target(window)
+        if self.glide < 1.0:
+            # one-pole smoothing of the mapped point, in place: point += glide * (y - point)
+            if self._has_point:
+                np.subtract(y, self._point, out=self._step)
+                self._step *= self.glide
+                self._point += self._step
+                y[:] = self._point
+            else:
+                self._point[:] = y
+                self._has_point = True
         group = None
         if self._match is not None:
             np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
@@ -332,10 +348,12 @@ class Runtime:
         if cur < 0 or best == cur:
             self.current = best
         else:
-            keep = (1.0 - self.hysteresis) ** 2
             # a current sound outside the gesture's sound category is left at once
             d_cur = search.sq_distance(y, cur) if search.allowed(cur, group) else np.inf
-            if d_best < keep * d_cur:
+            # in distances (not squared): keep unless nearer by the share plus the margin
+            margin = 0.0 if self._spacing is None else \
+                self.hysteresis_spacing * float(self._spacing[cur])
+            if np.sqrt(d_best) < (1.0 - self.hysteresis) * np.sqrt(d_cur) - margin:
                 self.current = best
         if self.blend_k > 1:
             self._params_out[:] = self._blend(y, group)
@@ -343,10 +361,8 @@ class Runtime:
         return self.current, self.bank_params[self.current]
 
     def _blend(self, y: np.ndarray, group) -> np.ndarray:
-        near, sq = self.search.k_nearest(y, self.blend_k, group)
-        weights = 1.0 / (np.sqrt(sq) + 1e-6)
-        unit = (weights[:, None] * self.bank_params_unit[near]).sum(0) / weights.sum()
-        return self.table.to_physical(unit)
+        near, sq = self.search.k_nearest(y, self.blend_k + 1, group)
+        return blend_params(near, sq, self.bank_params_unit, self.table)
 
     # --- many windows at once (evaluation, reports) ------------------------------------
 

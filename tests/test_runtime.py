@@ -19,8 +19,12 @@ def parts():
 
 @pytest.fixture
 def runtime(parts):
+    """The plain closest-sound rule (no glide, no blend, share-only hysteresis), as in
+    bundles from before the glide default: the rule tests below are about it."""
     config, arrays, _ = parts
-    return Runtime(Bundle("(test)", config, arrays))
+    rt = Runtime(Bundle("(test)", config, arrays))
+    rt.glide, rt.blend_k, rt._spacing = 1.0, 1, None
+    return rt
 
 
 def _torch_targets(parts, windows):

@@ -45,7 +45,11 @@ def test_render_is_deterministic_and_follows_the_csv_contract(model, tmp_path):
     expected_sounds, expected_params = rt.play(windows)
     np.testing.assert_array_equal(sounds, expected_sounds)
     np.testing.assert_allclose(params, expected_params, rtol=1e-6)
-    np.testing.assert_allclose(params, rt.bank_params[sounds], rtol=1e-6)  # each row is a bank sound
+    moved = sounds[1:] != sounds[:-1]
+    assert rt.blend_k > 1 and not np.allclose(params, rt.bank_params[sounds])  # a glide ...
+    # ... between bank sounds: every carrier within the bank's range, and the stream moves
+    assert params[:, 0].min() >= rt.bank_params[:, 0].min() - 1e-3
+    assert moved.any()
     audio, rate = read_wav(str(tmp_path / "a.wav"))
     assert rate == 8000 and len(audio) == round(a["seconds"] * 8000)
     assert np.abs(audio).max() > 0.01  # something is heard

@@ -1,0 +1,136 @@
+"""The frame policy: the default instrument glides (smoothed point, continuous blend, density
+hysteresis), bundles without the new keys play as before, and every frame is alias-free."""
+
+import numpy as np
+import pytest
+from tiny_model import tiny_parts
+
+from instrument.errors import ModelFileError
+from instrument.formats.bundle import Bundle
+from instrument.frame_policy import bank_spacing, blend_params
+from instrument.runtime import Runtime
+from instrument.sound.params import PARAM_TABLE, PERFORMANCE_RATE, carson_bandwidth
+from instrument.sound.search import SoundSearch
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return tiny_parts(seed=4)
+
+
+def _controlled(parts, points, glide=1.0, blend_k=1, spacing=0.0, hysteresis=0.0):
+    """A runtime on a hand-made 2-D bank whose mapped point is set by hand."""
+    config, arrays, _ = parts
+    rt = Runtime(Bundle("(test)", config, arrays))
+    rt._search = rt.bank_search = np.asarray(points, np.float32)
+    rt.search = SoundSearch(rt._search)
+    rt.n_sounds = len(points)
+    rt._fused = None
+    rt.glide, rt.blend_k, rt.hysteresis, rt.hysteresis_spacing = glide, blend_k, hysteresis, spacing
+    rt._spacing = bank_spacing(rt._search) if spacing else None
+    rt._point = np.zeros(2, np.float32)
+    rt._step = np.zeros(2, np.float32)
+    rt._target_aug = np.array([0, 0, 1], np.float32)
+    point = rt._target = rt._target_aug[:-1]
+    rt.target = lambda w: point
+    rt.reset()
+    return rt, point, np.ones(rt.window_dim, np.float32)
+
+
+def test_new_models_glide_by_default(parts):
+    rt = Runtime(Bundle("(test)", *parts[:2]))
+    assert rt.glide == pytest.approx(0.2) and rt.hysteresis_spacing == 0.5 and rt.blend_k == 48
+
+
+def test_bundles_without_the_glide_keys_play_the_plain_rule(parts):
+    config = {**parts[0], "runtime": dict(parts[0]["runtime"])}
+    for key in ("glide", "hysteresis_spacing"):
+        del config["runtime"][key]
+    config["runtime"]["blend_k"] = 1
+    rt = Runtime(Bundle("(test)", config, parts[1]))
+    assert rt.glide == 1.0 and rt._spacing is None
+    windows = parts[2]["windows"][:40]
+    moving = windows[np.any(windows[:, -3:] != 0, axis=1)]
+    rt.hysteresis = 0.0
+    rt.reset()
+    assert [rt.frame(w)[0] for w in moving] == list(rt.nearest_batch(moving))
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "0.2", True, float("nan")])
+def test_a_bad_glide_in_a_bundle_is_one_line(parts, bad):
+    config = {**parts[0], "runtime": {**parts[0]["runtime"], "glide": bad}}
+    with pytest.raises(ModelFileError, match="runtime.glide"):
+        Runtime(Bundle("(test)", config, parts[1]))
+
+
+def test_glide_moves_the_point_a_share_of_the_way(parts):
+    rt, point, window = _controlled(parts, [[0, 0], [1, 0]], glide=0.25)
+    point[:] = (0, 0)
+    assert rt.frame(window)[0] == 0
+    for expected in (0.25, 0.4375, 0.578125):  # 1 - 0.75 ** n of the way to x = 1
+        point[:] = (1, 0)
+        rt.frame(window)
+        assert rt._point[0] == pytest.approx(expected)
+    assert rt.frame(window)[0] == 1  # 0.68 of the way: b is closer now
+    rt.reset()
+    point[:] = (1, 0)
+    assert rt.frame(window)[0] == 1  # after reset the first frame starts at the point
+
+
+def test_hysteresis_margin_follows_local_density(parts):
+    # a dense pair (0, 0.1) and a sparse sound at 3: margin = 0.5 x nearest-neighbour distance
+    rt, point, window = _controlled(parts, [[0, 0], [0.1, 0], [3, 0]], spacing=0.5)
+    point[:] = (0, 0)
+    assert rt.frame(window)[0] == 0
+    point[:] = (0.09, 0)   # d_b 0.01 < d_a 0.09 - 0.05: switch inside the dense region
+    assert rt.frame(window)[0] == 1
+    point[:] = (1.56, 0)   # closer to 3 (1.44 vs 1.46), but not by the margin 0.05: stay
+    assert rt.frame(window)[0] == 1
+    point[:] = (1.6, 0)    # 1.4 < 1.5 - 0.05: switch
+    assert rt.frame(window)[0] == 2
+    point[:] = (1.0, 0)    # back: 0.9 vs 2.0, the sparse sound's margin is 1.45: stay
+    assert rt.frame(window)[0] == 2
+    point[:] = (0.5, 0)    # 0.4 < 2.5 - 1.45: switch
+    assert rt.frame(window)[0] == 1
+
+
+def test_blend_is_continuous_where_the_closest_sound_jumps():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 2))
+    unit = rng.uniform(size=(300, 4)).astype(np.float32)
+    search = SoundSearch(points.astype(np.float32))
+    path = np.column_stack([np.linspace(-2, 2, 4001), np.zeros(4001)]).astype(np.float32)
+    blended, nearest = [], []
+    for y in path:
+        near, sq = search.k_nearest(y, 9)
+        blended.append(PARAM_TABLE.to_unit(blend_params(near, sq, unit, PARAM_TABLE)))
+        nearest.append(unit[near[0]])
+    step_blend = np.abs(np.diff(np.array(blended), axis=0)).max()
+    step_nearest = np.abs(np.diff(np.array(nearest), axis=0)).max()
+    assert step_nearest > 0.3       # the closest sound leaps
+    assert step_blend < 0.02        # the interpolation glides (0.001 steps along the path)
+
+
+def test_still_frames_hold_the_blend_and_frames_are_alias_free(parts):
+    rt = Runtime(Bundle("(test)", *parts[:2]))
+    windows = parts[2]["windows"]
+    moving = windows[np.any(windows[:, -3:] != 0, axis=1)]
+    still = windows[np.all(windows[:, -3:] == 0, axis=1)]
+    rt.reset()
+    _, params = rt.frame(moving[0])
+    last = params.copy()
+    _, held = rt.frame(still[0])
+    np.testing.assert_array_equal(held, last)  # no jump when the hand stops
+    _, played = rt.play(windows)
+    assert carson_bandwidth(played.astype(np.float64)).max() <= PERFORMANCE_RATE / 2 * 1.0001
+
+
+def test_an_aliasing_bank_is_capped_when_loaded(parts):
+    config, arrays, _ = parts
+    bank = dict(arrays["sound_bank"])
+    unit = np.array(bank["params_unit"])
+    unit[0] = (1.0, 1.0, 1.0, 1.0)  # 2000 Hz, ratio 8, index 10: a 352 kHz band
+    bank["params_unit"] = unit.astype(np.float32)
+    rt = Runtime(Bundle("(test)", config, {**arrays, "sound_bank": bank}))
+    assert carson_bandwidth(rt.bank_params.astype(np.float64)).max() <= PERFORMANCE_RATE / 2 * 1.0001
+    np.testing.assert_allclose(rt.table.to_physical(rt.bank_params_unit), rt.bank_params, rtol=1e-4)
