@@ -33,6 +33,7 @@ test-fast: setup
 # Every benchmark, each printing its table (speed targets live here, not in unit tests).
 bench: setup
 	$(PY) benchmarks/sae_accuracy.py --dataset digits
+	$(PY) benchmarks/matching.py
 	$(PY) benchmarks/sound.py
 	$(PY) benchmarks/gestures_speed.py
 	$(PY) benchmarks/train.py
