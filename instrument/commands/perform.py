@@ -43,6 +43,12 @@ def add_arguments(parser) -> None:
                              "input port is 6448; the default input when --headless)")
     parser.add_argument("--osc-in-pixels", action="store_true",
                         help="OSC input x, y are pixels (default: normalised 0..1)")
+    parser.add_argument("--midi-in", metavar="PORT",
+                        help="play from a MIDI controller (a model trained on 'record --source "
+                             "midi'): input port name or its start, or 'virtual'")
+    parser.add_argument("--gamepad", type=int, metavar="N",
+                        help="play from gamepad N (1 = the first; a model trained on 'record "
+                             "--source gamepad'; with --headless)")
     parser.add_argument("--replay", metavar="FILE",
                         help="play a gesture recording at its own pace through the live path")
     parser.add_argument("--fast", action="store_true",
@@ -94,5 +100,6 @@ def run(args) -> int:
         latency_report=args.latency_report, seconds=args.seconds, controls=args.controls,
         fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0,
         osc_bundles_s=None if args.osc_bundles is None else args.osc_bundles / 1000.0,
-        midi=midi_settings(args) if wants_midi(args) else None)
+        midi=midi_settings(args) if wants_midi(args) else None,
+        midi_in=args.midi_in, gamepad=args.gamepad)
     return run_session(options, print_fn=lambda text: print(text, flush=True))

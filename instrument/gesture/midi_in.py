@@ -233,3 +233,19 @@ class MidiSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def decoder_for_channels(channels, midi_channel: int | None = None) -> MidiDecoder:
+    """The decoder that gives exactly ``channels`` (a model trained on a MIDI recording).
+
+    Raises:
+        BadInput: The channels are not those of ``record --source midi``.
+    """
+    names = [ch.name for ch in channels]
+    tail = ["note", "velocity", "aftertouch", "pitchbend"]
+    ccs = names[:-4]
+    if names[-4:] != tail or not all(n.startswith("cc") and n[2:].isdigit() for n in ccs):
+        raise BadInput("--midi-in needs a model trained on a MIDI recording (record --source "
+                       f"midi); this one was trained on channels {', '.join(names[:6])}"
+                       f"{'...' if len(names) > 6 else ''}")
+    return MidiDecoder(tuple(int(n[2:]) for n in ccs), midi_channel)

@@ -51,6 +51,8 @@ class PerformOptions:
     fixed_latency_s: float | None = None  # sounddevice voice: constant input -> sound delay
     osc_bundles_s: float | None = None   # OSC out: each frame one bundle tagged input + this
     midi: dict | None = None             # open_midi_out(**midi): port/file/channel/ccs/...
+    midi_in: str | None = None           # MIDI input port for a model trained on MIDI
+    gamepad: int | None = None           # gamepad number (1 = first) for a gamepad model
     fps: float = 60.0
 
 
@@ -108,6 +110,9 @@ def _check_options(opts: PerformOptions) -> None:
         raise BadInput("--fixed-latency needs --audio sounddevice",
                        "the sounddevice voice plays each change at an exact sample; pyo's "
                        "voice takes changes once per block")
+    if opts.gamepad is not None and not opts.headless:
+        raise BadInput("--gamepad plays without a window (pygame's event queue is the "
+                       "gamepad's)", "add --headless")
     if opts.replay and opts.osc_in is not None:
         raise BadInput("--replay and --osc-in cannot be used together",
                        "replay a file, or play live from OSC input, one at a time")
@@ -140,7 +145,8 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
 
     _check_options(opts)
     osc_in_port = opts.osc_in
-    if opts.headless and not opts.replay and osc_in_port is None:
+    controllers = opts.midi_in is not None or opts.gamepad is not None
+    if opts.headless and not opts.replay and osc_in_port is None and not controllers:
         osc_in_port = DEFAULT_IN_PORT    # headless and live: the only input is OSC
     rec = None
     if opts.replay:
@@ -157,7 +163,7 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
         from instrument.gesture.stream import check_fits
 
         check_fits(spec, rec.channel_list(), f"model {opts.model}", opts.replay)
-    if spec is not None and not opts.replay and osc_in_port is None:
+    if spec is not None and not opts.replay and osc_in_port is None and not controllers:
         osc_in_port = DEFAULT_IN_PORT    # the mouse cannot play N channels: OSC can
 
     # A pointer sample waits for the GIL at most this long while another thread (still clock,
@@ -222,6 +228,13 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                 osc_in = _open_osc_in(opts, osc_in_port, loop, t0, width, height, print_fn,
                                       spec)
                 stack.callback(osc_in.stop)
+            poll = None
+            if controllers:
+                from instrument.live.stream_sources import open_controllers
+
+                sources, poll = open_controllers(opts, spec, loop, t0, print_fn)
+                for source in sources:
+                    stack.callback(source.close)
             if rec is None:
                 clock = StillClock(loop, t0, 1.0 / gesture_cfg.rate_hz).start()
                 stack.callback(clock.stop)
@@ -238,7 +251,9 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
                 view.run(loop, stop, deadline, live_mouse=rec is None and spec is None,
                          external_trail=rec is not None or osc_in is not None)
             else:
-                while not stop.wait(0.05):
+                while not stop.wait(0.05 if poll is None else 0.002):
+                    if poll is not None:
+                        poll()              # the gamepad: pygame's queue, on this thread
                     if deadline is not None and time.perf_counter() >= deadline:
                         break
             stop.set()
