@@ -8,7 +8,7 @@ figure for a random permutation of the played sounds, computed in the same run.
 
 from __future__ import annotations
 
-from instrument.commands.argtypes import existing_dir, existing_file, nonnegative_int
+from instrument.commands.argtypes import SEED, existing_file, float_in, model_dir
 
 NAME = "evaluate"
 HELP = "measure a model's mapping (trustworthiness, continuity, coverage, ...) vs a random baseline"
@@ -18,19 +18,19 @@ KEYS = ("trustworthiness", "continuity", "spearman", "coverage", "coverage_exact
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, type=existing_dir, metavar="DIR",
+    parser.add_argument("--model", required=True, type=model_dir, metavar="DIR",
                         help="model directory from 'instrument train'")
     parser.add_argument("--gestures", type=existing_file, metavar="FILE",
                         help="gesture recording the model was not trained on (default: the "
                              "held-out tail of the model's own training recording, looked up "
                              "in recordings/)")
-    parser.add_argument("--holdout", type=float, default=None, metavar="SHARE",
+    parser.add_argument("--holdout", type=float_in(0, 1, low_open=True), default=None, metavar="SHARE",
                         help="with --gestures: measure only this tail share of the file "
                              "(default: the whole file; use the model's training share to "
                              "reproduce training's held-out figures)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0,
+    parser.add_argument("--seed", type=SEED, default=0,
                         help="seed of the subsamples and the random baseline (default 0)")
-    parser.add_argument("--families", type=float, default=120.0, metavar="SECONDS",
+    parser.add_argument("--families", type=float_in(0, 3600, "s"), default=120.0, metavar="SECONDS",
                         help="seconds of held-out stroke families (shapes no training generator "
                              "makes) to measure on too (default 120; 0 leaves them out)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

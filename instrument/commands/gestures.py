@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from instrument.commands.argtypes import (
+    SEED,
+    WINDOW_PX,
     existing_file,
-    nonnegative_int,
-    positive_float,
-    positive_int,
+    float_in,
 )
 
 NAME = "gestures"
@@ -21,12 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            description="Write a synthetic gesture recording: strokes, arcs, "
                            "circles, spirals, zig-zags, scribbles and pauses, sampled like a "
                            "mouse. The same seed gives the same file.")
-    synth.add_argument("--seconds", type=positive_float, default=420.0,
+    synth.add_argument("--seconds", type=float_in(0, 36_000, "s", low_open=True), default=420.0,
                        help="length in seconds (420 = the paper's 7 minutes)")
-    synth.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (0)")
-    synth.add_argument("--width", type=positive_int, default=1280,
+    synth.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
+    synth.add_argument("--width", type=WINDOW_PX, default=1280,
                        help="window width in pixels (1280)")
-    synth.add_argument("--height", type=positive_int, default=800,
+    synth.add_argument("--height", type=WINDOW_PX, default=800,
                        help="window height in pixels (800)")
     synth.add_argument("--out", required=True, metavar="FILE", help="recording to write (.jsonl)")
     synth.add_argument("--force", action="store_true", help="replace an existing --out file")

@@ -24,9 +24,19 @@ def top_count(text: str) -> int:
     return value
 
 
+def folder_or_bank(text: str) -> str:
+    """An existing folder, or an existing sound bank file."""
+    if os.path.isdir(text):
+        return text
+    if os.path.isfile(text):
+        return existing_file(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is neither a folder nor a sound bank file")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audio", type=existing_dir, metavar="DIR",
-                        help="folder of audio files (WAV, FLAC, OGG, AIFF, MP3; subfolders too)")
+    parser.add_argument("--audio", type=folder_or_bank, metavar="DIR|BANK",
+                        help="folder of audio files (WAV, FLAC, OGG, AIFF, AU, MP3; subfolders "
+                             "too), or a sound bank file (.npz from 'instrument sounds build')")
     parser.add_argument("--images", type=existing_dir, metavar="DIR",
                         help="folder of images (PNG, JPEG; subfolders too)")
     parser.add_argument("--labels", type=existing_file, metavar="FILE",
@@ -104,6 +114,9 @@ def run(args: argparse.Namespace) -> int:
                            "(or --generate-demo DIR to make demo collections)")
     if args.pairs and not args.labels:
         raise BadInput("--pairs needs --labels", "label a few files of each category in a CSV")
+    if os.path.isfile(args.audio) and (args.labels or args.truth):
+        raise BadInput("the sounds of a sound bank have no files to label",
+                       "match a bank without --labels/--truth, or give a folder of audio files")
     check_out_dir(args.out, "matches.json", OUTPUT_FORMAT, args.force, "--out",
                   (("--audio", args.audio), ("--images", args.images)))
     from instrument.matching import runner

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from instrument.commands.argtypes import existing_dir, existing_file, positive_int
+from instrument.commands.argtypes import SAMPLE_RATE, existing_file, model_dir
 
 NAME = "render"
 HELP = "render a gesture file with a trained model to a WAV (and its control stream CSV), offline"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, type=existing_dir, metavar="DIR",
+    parser.add_argument("--model", required=True, type=model_dir, metavar="DIR",
                         help="model directory from 'instrument train'")
     parser.add_argument("--gestures", required=True, type=existing_file, metavar="FILE",
                         help="gesture recording (.jsonl) to play")
@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
                         help="replace existing --out/--controls files")
     parser.add_argument("--engine", choices=("numpy", "pyo"), default="numpy",
                         help="numpy smoothed FM voice (default) or pyo's, offline")
-    parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
+    parser.add_argument("--rate", type=SAMPLE_RATE, default=44100, metavar="HZ",
                         help="sample rate (default 44100)")
     from instrument.commands.midi_options import add_midi_arguments
 

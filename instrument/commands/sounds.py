@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from instrument.commands.argtypes import (
+    SAMPLE_RATE,
+    SEED,
     existing_file,
-    nonnegative_int,
-    positive_float,
-    positive_int,
+    float_in,
+    int_in,
 )
 
 NAME = "sounds"
@@ -21,19 +22,19 @@ def add_arguments(parser) -> None:
                                        "space), render them and store their parameters and "
                                        "spectral features. Same settings and seed -> the "
                                        "same file.")
-    build.add_argument("--n", type=positive_int, default=5000, metavar="N",
+    build.add_argument("--n", type=int_in(20, 200_000), default=5000, metavar="N",
                        help="number of sounds (default 5000)")
-    build.add_argument("--seconds", type=positive_float, default=1.0, metavar="S",
+    build.add_argument("--seconds", type=float_in(0, 10, "s", low_open=True), default=1.0, metavar="S",
                        help="length of each sound (default 1)")
-    build.add_argument("--rate", type=positive_int, default=22050, metavar="HZ",
+    build.add_argument("--rate", type=SAMPLE_RATE, default=22050, metavar="HZ",
                        help="sample rate of the renders (default 22050)")
-    build.add_argument("--seed", type=nonnegative_int, default=0, metavar="SEED",
+    build.add_argument("--seed", type=SEED, default=0, metavar="SEED",
                        help="random seed (default 0)")
     build.add_argument("--features", choices=("bands", "raw"), default="bands",
                        help="bands: log-spaced band levels (default); raw: every FFT bin")
-    build.add_argument("--bands", type=positive_int, default=64, metavar="B",
+    build.add_argument("--bands", type=int_in(1, 1024), default=64, metavar="B",
                        help="number of bands with --features bands (default 64)")
-    build.add_argument("--workers", type=positive_int, metavar="T",
+    build.add_argument("--workers", type=int_in(1, 64), metavar="T",
                        help="threads (default: available CPUs, at most 4)")
     build.add_argument("--out", required=True, metavar="FILE.npz", help="bank file to write")
     build.add_argument("--force", action="store_true", help="replace an existing --out file")
@@ -48,7 +49,8 @@ def add_arguments(parser) -> None:
                        metavar="onsets|fixed:SECONDS|whole",
                        help="cut at onsets (spectral flux; default), every SECONDS, or one "
                             "sound per file")
-    audio.add_argument("--max-slice-seconds", type=positive_float, default=4.0, metavar="S",
+    audio.add_argument("--max-slice-seconds", type=float_in(0, 60, "s", low_open=True),
+                       default=4.0, metavar="S",
                        help="cut longer slices to S seconds (default 4)")
     audio.add_argument("--embed", action="store_true",
                        help="keep the slices' audio inside the bank (the files are then not "

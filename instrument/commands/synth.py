@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from instrument.commands.argtypes import positive_float, positive_int
+from instrument.commands.argtypes import SAMPLE_RATE, float_in
 
 NAME = "synth"
 HELP = "render one FM tone (carrier, ratio, index, amplitude) to a WAV file, numpy or pyo"
@@ -24,12 +24,12 @@ def add_arguments(parser) -> None:
         # which names the parameter and its range from the table.
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=float,
                             default=DEFAULTS[name], metavar="X", help=text)
-    parser.add_argument("--seconds", type=positive_float, default=1.0, metavar="S",
+    parser.add_argument("--seconds", type=float_in(0, 3600, "s", low_open=True), default=1.0, metavar="S",
                         help="length in seconds (default 1, at most 600)")
     parser.add_argument("--engine", choices=("numpy", "pyo"), default="numpy",
                         help="numpy FM (default) or pyo's FM rendered by its offline server "
                              "(pyo fades its output in over 5 ms)")
-    parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
+    parser.add_argument("--rate", type=SAMPLE_RATE, default=44100, metavar="HZ",
                         help="sample rate (default 44100)")
     parser.add_argument("--out", required=True, metavar="FILE.wav",
                         help="WAV file to write (16-bit mono)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 
 from instrument.commands import train_steering
-from instrument.commands.argtypes import existing_file, nonnegative_int, positive_int
+from instrument.commands.argtypes import SEED, existing_file, int_in
 
 NAME = "train"
 HELP = "train an instrument (gesture SAE, sound SAE, mapping network) from gesture recordings"
@@ -62,11 +62,11 @@ def add_arguments(parser) -> None:
                         help="model directory to write (e.g. models/mine; a missing parent folder "
                              "is created); an earlier model there is replaced only with --force")
     sounds = parser.add_mutually_exclusive_group()
-    sounds.add_argument("--sounds", type=positive_int, default=None, metavar="N",
+    sounds.add_argument("--sounds", type=int_in(20, 200_000), default=None, metavar="N",
                         help="random FM sounds in the bank (default 5000, as in the paper)")
     sounds.add_argument("--sound-bank", type=existing_file, metavar="FILE.npz",
                         help="use a bank from 'instrument sounds build' instead of building one")
-    parser.add_argument("--layers", type=positive_int, default=2,
+    parser.add_argument("--layers", type=int_in(1, 8), default=2,
                         help="hidden layers per stacked autoencoder (default 2)")
     parser.add_argument("--pairing", choices=("descriptors", "random", "structure", "labels"),
                         default=None,
@@ -75,8 +75,8 @@ def add_arguments(parser) -> None:
                              "(autoencoder features matched) or labels (your categories)")
     parser.add_argument("--mapping", choices=("mlp", "l2"), default="mlp",
                         help="mlp: a mapping network (default); l2: compare features directly")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed (default 0)")
-    parser.add_argument("--epochs", type=positive_int, default=None,
+    parser.add_argument("--seed", type=SEED, default=0, help="seed (default 0)")
+    parser.add_argument("--epochs", type=int_in(1, 10_000), default=None,
                         help="pretraining epochs per autoencoder layer (default 30)")
     parser.add_argument("--gesture-labels", nargs="+", type=_gesture_label, default=[],
                         metavar="NAME=FILE", help="gesture categories: windows of FILE are NAME")

@@ -201,6 +201,12 @@ def parse_inputs(dgram: bytes, width: int | None = None, limit: float = 1e9
     return OK, values
 
 
+def bundle_timetag(dgram: bytes) -> int:
+    """The 64-bit NTP time tag of a bundle (check it with :func:`bundle_elements` first);
+    1 means "immediately" (``osc_bundle.IMMEDIATELY``)."""
+    return struct.unpack_from(">Q", dgram, 8)[0]
+
+
 def bundle_elements(dgram: bytes) -> list[bytes] | None:
     """The element datagrams of an OSC bundle, or None when it is malformed."""
     if not dgram.startswith(b"#bundle\0") or len(dgram) < 16:

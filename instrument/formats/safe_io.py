@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from instrument.errors import DataFileError, InstrumentError, ModelFileError
+from instrument.formats import bounded_json
 from instrument.formats.filecheck import MAX_CONFIG_BYTES, check_format, read_regular_bytes
 
 # Dtypes a model file may hold; anything else (object arrays, structured dtypes) is refused.
@@ -282,12 +283,13 @@ def read_json(path: str | os.PathLike, what: str = "model config") -> Any:
     path = os.fspath(path)
     data = _read_bytes(path, what)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")    # a UTF-8 BOM (some editors add one) is fine
     except UnicodeDecodeError:
         raise ModelFileError(f"{what} {path} is not UTF-8 text (corrupted or not a config file)",
                              "save the model again or restore the file from a backup") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        # bounded: a deeply nested or 5000-digit config is one line, not RecursionError
+        return bounded_json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
         raise ModelFileError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno} "
                              f"column {err.colno} (truncated or edited by hand?)",

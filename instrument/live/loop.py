@@ -24,8 +24,11 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
+
+from instrument.gesture.pauses import cap_pauses
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600   # gesture plane for OSC input without a window
 SWITCH_INTERVAL_S = 0.0005                  # longest GIL wait of an input thread (see below)
@@ -267,13 +270,23 @@ class ControlLoop:
 class StillClock:
     """Adds still frames at the gesture rate while live input is quiet (a daemon thread).
 
-    Gesture time is ``time.perf_counter() - t0``. A frame due while the loop was busy for more
-    than one period is skipped and counted in ``loop.dropped_still`` rather than sent late
-    in a burst.
+    Gesture time is ``clock() - t0``. A frame due while the loop was busy for more than one
+    period is skipped and counted in ``loop.dropped_still`` rather than sent late in a burst.
+
+    Args:
+        loop: The control loop.
+        t0: The ``clock()`` time of gesture time 0.
+        period: Seconds between still frames (1 / rate_hz).
+        clock: The time source (``time.perf_counter``; tests drive :meth:`tick` with a
+            fake one instead of starting the thread, so no count depends on the machine).
     """
 
-    def __init__(self, loop: ControlLoop, t0: float, period: float):
-        self.loop, self.t0, self.period = loop, t0, period
+    # Before the first sample there is nothing to hold still: look again this often.
+    IDLE_S = 0.02
+
+    def __init__(self, loop: ControlLoop, t0: float, period: float,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.loop, self.t0, self.period, self.clock = loop, t0, period, clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="still-clock", daemon=True)
 
@@ -285,27 +298,35 @@ class StillClock:
         self._stop.set()
         self._thread.join(timeout=2.0)
 
-    def _run(self) -> None:
-        # Sleeps until the planned still frame and re-plans on waking: a sample that came in
-        # the meantime moved the plan later. Samples never wake this thread, so it costs the
-        # input threads nothing while the pointer moves.
+    def tick(self) -> float:
+        """Take the still frame due by ``clock()``, if any; seconds to wait before the next.
+
+        Returns 0.0 after taking a frame (call again), the time until the planned frame
+        otherwise (a sample arriving meanwhile moves the plan later: re-plan on waking).
+        """
         loop = self.loop
+        due = loop.next_still_time()
+        if due is None:
+            return self.IDLE_S
+        now = self.clock() - self.t0
+        if due > now:
+            return due - now
+        late = now - due
+        if late > self.period:
+            # Too late to matter: take one frame now instead of a burst of stale ones.
+            missed = int(late / self.period)
+            loop.dropped_still += missed
+            due += missed * self.period
+        loop.still(due, self.t0 + due)
+        return 0.0
+
+    def _run(self) -> None:
+        # Samples never wake this thread, so it costs the input threads nothing while the
+        # pointer moves.
         while not self._stop.is_set():
-            due = loop.next_still_time()
-            if due is None:
-                self._stop.wait(0.02)
-                continue
-            now = time.perf_counter() - self.t0
-            if due > now:
-                self._stop.wait(due - now)
-                continue
-            late = now - due
-            if late > self.period:
-                # Too late to matter: take one frame now instead of a burst of stale ones.
-                missed = int(late / self.period)
-                loop.dropped_still += missed
-                due += missed * self.period
-            loop.still(due, self.t0 + due)
+            wait = self.tick()
+            if wait > 0:
+                self._stop.wait(wait)
 
 
 def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float = 1.0,
@@ -325,7 +346,9 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
     """
     if len(rec.t) == 0:
         return
-    start, first = time.perf_counter(), float(rec.t[0])
+    # Long pauses are shortened exactly as offline (gesture.pauses), so the frames match.
+    played, _ = cap_pauses(rec.t)
+    start, first = time.perf_counter(), float(played[0])
 
     def wait_until(t: float) -> float:
         due = start + (t - first) / speed
@@ -338,7 +361,8 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
                     time.sleep(delay)
         return due
 
-    for t, x, y in _samples(rec):
+    pointer = getattr(rec, "is_pointer", True)
+    for t, *sample in (_samples(rec, played) if pointer else _stream_samples(rec, played)):
         if stop is not None and stop.is_set():
             return
         if math.isfinite(t):
@@ -351,12 +375,22 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
             wait_until(t)
             if stop is not None and stop.is_set():
                 return
-        loop.sample(t, x, y, time.perf_counter())
+        if pointer:
+            loop.sample(t, sample[0], sample[1], time.perf_counter())
+        else:
+            loop.sample_stream(t, sample[0], time.perf_counter())
 
 
-def _samples(rec, chunk: int = 4096):
+def _stream_samples(rec, t, chunk: int = 4096):
+    """(t, values row) of an N-channel recording (``t``: its times as played)."""
+    values = rec.channel_values()
+    for start in range(0, len(t), chunk):
+        yield from zip(t[start:start + chunk].tolist(), values[start:start + chunk])
+
+
+def _samples(rec, t, chunk: int = 4096):
     """(t, x, y) as Python floats, a chunk at a time: memory stays flat for long files."""
-    for start in range(0, len(rec.t), chunk):
+    for start in range(0, len(t), chunk):
         stop = start + chunk
-        yield from zip(rec.t[start:stop].tolist(), rec.x[start:stop].tolist(),
+        yield from zip(t[start:stop].tolist(), rec.x[start:stop].tolist(),
                        rec.y[start:stop].tolist())

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from instrument.matching.collection import Collection, read_collection
 from instrument.matching.labels import Labels, assign_labels, parse_pairs
 from instrument.matching.match import MatchConfig, Matches, match_collections
@@ -31,12 +33,34 @@ def read_both(args, say: Callable[[str], None]) -> tuple[Collection, Collection]
     """Both collections, bad files skipped with a line each."""
     from instrument.matching import audio_files, images
 
-    audio = read_collection("audio", args.audio, audio_files.AUDIO_EXTENSIONS,
-                            audio_files.file_features, quiet=args.quiet, say=say)
+    if os.path.isfile(args.audio):
+        audio = read_bank(args.audio)
+    else:
+        audio = read_collection("audio", args.audio, audio_files.AUDIO_EXTENSIONS,
+                                audio_files.file_features, quiet=args.quiet, say=say)
     kind = args.image_features
     pictures = read_collection("images", args.images, images.IMAGE_EXTENSIONS,
                                lambda path: images.file_features(path, kind), quiet=args.quiet, say=say)
     return audio, pictures
+
+
+def read_bank(path: str) -> Collection:
+    """The sounds of a sound bank as the audio side: the bank's own features, one row each.
+
+    Rows are named ``sound 00017`` (the bank index, what ``instrument perform`` and the
+    control stream call ``sound``); the bank is validated by :meth:`SoundBank.load`.
+    """
+    from instrument.errors import BadInput
+    from instrument.matching.collection import MAX_FILES, MIN_FILES
+    from instrument.sound.bank import SoundBank
+
+    bank = SoundBank.load(path)
+    if not MIN_FILES <= len(bank) <= MAX_FILES:
+        raise BadInput(f"sound bank {path} has {len(bank)} sounds",
+                       f"match a bank of {MIN_FILES}..{MAX_FILES} sounds")
+    names = [f"sound {i:05d}" for i in range(len(bank))]
+    return Collection("audio", os.path.abspath(path), names,
+                      np.asarray(bank.features, np.float32))
 
 
 def _labels(path: str, audio: Collection, images: Collection) -> Labels:
@@ -116,7 +140,9 @@ def to_json(args, run: MatchRun, fmt: str) -> dict:
     return {
         "format": fmt, "version": 1,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "audio_dir": run.audio.root, "images_dir": run.images.root,
+        "audio_dir": None if os.path.isfile(run.audio.root) else run.audio.root,
+        "audio_bank": run.audio.root if os.path.isfile(run.audio.root) else None,
+        "images_dir": run.images.root,
         "labels": os.path.abspath(args.labels) if args.labels else None,
         "pairs": ({lab.audio_names[a]: lab.image_names[b] for a, b in run.pairs} if run.pairs else None),
         "method": args.method, "top": args.top, "image_features": args.image_features,
@@ -161,7 +187,8 @@ def write_outputs(args, run: MatchRun, fmt: str) -> None:
 def summary_lines(args, run: MatchRun) -> list[str]:
     """What the command prints when it is done."""
     q = run.quality
-    lines = [f"matched {len(run.audio.paths)} audio files and {len(run.images.paths)} images "
+    sounds = "sounds of the bank" if os.path.isfile(run.audio.root) else "audio files"
+    lines = [f"matched {len(run.audio.paths)} {sounds} and {len(run.images.paths)} images "
              f"in {run.matches.seconds:.1f} s ({len(run.audio.skipped) + len(run.images.skipped)} "
              f"files skipped)"]
     for key, label in (("audio_to_images", "audio -> images"), ("images_to_audio", "images -> audio")):

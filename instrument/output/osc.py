@@ -84,14 +84,25 @@ class OscOut:
         if not 1 <= port <= 65535:
             raise BadInput(f"OSC port {port} is not in 1..65535", "use e.g. 127.0.0.1:12000")
         try:
-            address = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4]
+            found = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_DGRAM)
         except (socket.gaierror, UnicodeError) as err:
             raise BadInput(f"cannot resolve OSC host {host!r} ({err})",
                            "use an IP address or a known host name, e.g. 127.0.0.1") from None
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # IPv4 first: "localhost" also resolves to ::1, where most synths do not listen.
+        family, _, _, _, address = min(found, key=lambda a: a[0] != socket.AF_INET)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        if family == socket.AF_INET:
+            # A broadcast address (255.255.255.255, a subnet's x.x.x.255) is sent to only with
+            # SO_BROADCAST; the user named it, so every receiver on the network gets the frames.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         sock.setblocking(False)
-        # Connected UDP: the kernel reports a missing receiver as ECONNREFUSED on a later send.
-        sock.connect(address)
+        try:
+            # Connected UDP: the kernel reports a missing receiver as ECONNREFUSED on a later send.
+            sock.connect(address)
+        except OSError as err:
+            sock.close()
+            raise BadInput(f"cannot send OSC to {host}:{port} ({err.strerror or err})",
+                           "check the address, or that this machine has a network there") from None
         return sock
 
     def send_frame(self, sound_index: int, params_unit, params_physical,

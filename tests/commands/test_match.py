@@ -111,3 +111,23 @@ def test_missing_arguments_and_bad_labels(run_cli, demo, tmp_path):
                      "--labels", str(bad), "--out", str(tmp_path / "o"), "--quiet"),
              "nowhere.wav is not one of the audio files or images")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_a_sound_bank_as_the_audio_side(run_cli, demo, tmp_path):
+    bank = tmp_path / "bank.npz"
+    res = run_cli("sounds", "build", "--n", "40", "--seconds", "0.2", "--rate", "16000",
+                  "--out", str(bank), "--quiet")
+    assert res.code == 0, res.err
+    out = tmp_path / "m"
+    res = run_cli("match", "--audio", str(bank), "--images", str(demo / "images"), "--top", "4",
+                  "--out", str(out), "--quiet")
+    assert res.code == 0, res.err
+    assert "matched 40 sounds of the bank and 160 images" in res.out
+    data = json.loads((out / "matches.json").read_text())
+    assert data["audio_bank"] == str(bank) and data["audio_dir"] is None
+    assert [a["path"] for a in data["audio"][:2]] == ["sound 00000", "sound 00001"]
+    assert data["images"][0]["best_audio"][0]["path"].startswith("sound ")
+    one_line(run_cli("match", "--audio", str(bank), "--images", str(demo / "images"),
+                     "--labels", str(demo / "labels.csv"), "--out", str(tmp_path / "x")),
+             "sound bank have no files to label")
