@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from instrument.commands.argtypes import (
+    SAMPLE_RATE,
+    float_in,
     host_port,
-    nonnegative_float,
-    positive_float,
-    positive_int,
-    udp_port,
+    int_in,
+    listen_address,
+    model_dir,
 )
 
 NAME = "perform"
@@ -16,31 +17,33 @@ HELP = ("play a trained instrument live: mouse/tablet window, OSC /wek/inputs or
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, metavar="M",
+    parser.add_argument("--model", required=True, type=model_dir, metavar="DIR",
                         help="model bundle directory (from instrument train)")
     parser.add_argument("--audio", choices=("pyo", "sounddevice", "none"), default="pyo",
                         help="audio voice: pyo (default), sounddevice (numpy FM) or none "
                              "(OSC only)")
     parser.add_argument("--audio-backend", choices=("portaudio", "jack"), default="portaudio",
                         help="pyo's audio backend (default portaudio; jack needs jackd running)")
-    parser.add_argument("--buffer", type=positive_int, default=256, metavar="N",
+    parser.add_argument("--buffer", type=int_in(16, 16_384, "samples"), default=256, metavar="N",
                         help="audio buffer in samples: smaller = less latency, more CPU "
                              "(default 256 = 5.8 ms at 44.1 kHz)")
-    parser.add_argument("--rate", type=positive_int, default=44100, metavar="HZ",
+    parser.add_argument("--rate", type=SAMPLE_RATE, default=44100, metavar="HZ",
                         help="audio sample rate (default 44100)")
-    parser.add_argument("--smoothing", type=positive_float, default=0.01, metavar="S",
+    parser.add_argument("--smoothing", type=float_in(0, 10, "s", low_open=True), default=0.01, metavar="S",
                         help="parameter smoothing in the voice, seconds (default 0.01)")
     parser.add_argument("--osc", type=host_port, action="append", metavar="HOST:PORT",
                         help="send OSC to HOST:PORT (repeat for several receivers; default "
                              "127.0.0.1:12000)")
     parser.add_argument("--no-osc", action="store_true", help="send no OSC at all")
-    parser.add_argument("--osc-bundles", type=nonnegative_float, metavar="MS",
+    parser.add_argument("--osc-bundles", type=float_in(0, 10_000, "ms"), metavar="MS",
                         help="send each control frame as one OSC bundle time-tagged MS "
                              "milliseconds after its input (receivers that schedule, e.g. "
                              "SuperCollider, apply it exactly then)")
-    parser.add_argument("--osc-in", type=udp_port, metavar="PORT",
+    parser.add_argument("--osc-in", type=listen_address, metavar="[HOST:]PORT",
                         help="also play from OSC /wek/inputs x y on this UDP port (Wekinator's "
-                             "input port is 6448; the default input when --headless)")
+                             "input port is 6448; the default input when --headless), from "
+                             "this machine only; HOST:PORT listens elsewhere, e.g. "
+                             "0.0.0.0:6448 for a phone on your network")
     parser.add_argument("--osc-in-pixels", action="store_true",
                         help="OSC input x, y are pixels (default: normalised 0..1)")
     parser.add_argument("--midi-in", metavar="PORT",
@@ -57,9 +60,9 @@ def add_arguments(parser) -> None:
                         help="no window (for OSC input and replay)")
     parser.add_argument("--latency-report", action="store_true",
                         help="print a latency table (p50/p95/p99/max) on exit")
-    parser.add_argument("--seconds", type=positive_float, metavar="S",
+    parser.add_argument("--seconds", type=float_in(0, 604_800, "s", low_open=True), metavar="S",
                         help="stop after S seconds")
-    parser.add_argument("--fixed-latency", type=positive_float, metavar="MS",
+    parser.add_argument("--fixed-latency", type=float_in(0, 1000, "ms", low_open=True), metavar="MS",
                         help="with --audio sounddevice: hear every change exactly MS "
                              "milliseconds after its input (constant latency, no block "
                              "jitter); at least one block plus the output latency")
@@ -95,7 +98,9 @@ def run(args) -> int:
     options = PerformOptions(
         model=args.model, audio=args.audio, audio_backend=args.audio_backend,
         buffer=args.buffer, rate=args.rate, smoothing_s=args.smoothing, osc=args.osc,
-        no_osc=args.no_osc, osc_in=args.osc_in, osc_in_pixels=args.osc_in_pixels,
+        no_osc=args.no_osc, osc_in=None if args.osc_in is None else args.osc_in[1],
+        osc_in_host="127.0.0.1" if args.osc_in is None else args.osc_in[0],
+        osc_in_pixels=args.osc_in_pixels,
         replay=args.replay, fast=args.fast, headless=args.headless,
         latency_report=args.latency_report, seconds=args.seconds, controls=args.controls,
         fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0,

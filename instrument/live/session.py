@@ -150,12 +150,14 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
         osc_in_port = DEFAULT_IN_PORT    # headless and live: the only input is OSC
     rec = None
     if opts.replay:
-        from instrument.formats.recording import read_recording
+        from instrument.formats.recording import pause_note, read_recording
 
         rec = read_recording(opts.replay)
         if len(rec.t) == 0:
             raise BadInput(f"recording {opts.replay} has no pointer samples",
                            "record a gesture first (instrument record)")
+        if pause_note(rec):
+            print_fn(pause_note(rec))
     runtime = Runtime.from_bundle(opts.model)
     gesture_cfg = runtime.gesture_config
     spec = runtime.stream_spec           # None: a pointer model; else N channels
@@ -288,19 +290,28 @@ def _open_osc_in(opts: PerformOptions, port: int, loop: ControlLoop, t0: float, 
                  height: float, print_fn, spec=None):
     from instrument.gesture.osc_in import OscIn
 
+    # A message's time may be ahead of its packet's arrival (a time-tagged bundle); the
+    # latency meter measures from the arrival (osc_in.arrival, set before each delivery).
     if spec is not None:    # an N-channel model: /wek/inputs with exactly N numbers
-        osc_in = OscIn(port, on_values=lambda t, values: loop.sample_stream(t - t0, values, t),
-                       inputs=spec.width, host=opts.osc_in_host)
+        osc_in = OscIn(port, inputs=spec.width, host=opts.osc_in_host)
+        osc_in.on_values = lambda t, values: loop.sample_stream(t - t0, values, osc_in.arrival)
         osc_in.start()
-        print_fn(f"Listening for /wek/inputs on UDP {osc_in.host}:{osc_in.port} "
+        print_fn(f"Listening for /wek/inputs on UDP {_where(osc_in)} "
                  f"({spec.width} values per message, as the model was trained).")
         return osc_in
     scale_x, scale_y = (1.0, 1.0) if opts.osc_in_pixels else (width, height)
-    osc_in = OscIn(port, lambda t, x, y: loop.sample(t - t0, x * scale_x, y * scale_y, t),
-                   normalized=not opts.osc_in_pixels, host=opts.osc_in_host)
+    osc_in = OscIn(port, None, normalized=not opts.osc_in_pixels, host=opts.osc_in_host)
+    osc_in.on_pointer = lambda t, x, y: loop.sample(t - t0, x * scale_x, y * scale_y,
+                                                    osc_in.arrival)
     osc_in.start()
-    where = ("from this machine only" if osc_in.host.startswith("127.") or osc_in.host == "::1"
-             else "open to the network")
-    print_fn(f"Listening for /wek/inputs on UDP {osc_in.host}:{osc_in.port}, {where} "
+    print_fn(f"Listening for /wek/inputs on UDP {_where(osc_in)} "
              f"({'pixels' if opts.osc_in_pixels else 'x, y in 0..1'}).")
     return osc_in
+
+
+def _where(osc_in) -> str:
+    """HOST:PORT and who can reach it, said on start (the network only when asked)."""
+    local = osc_in.host.startswith("127.") or osc_in.host in ("::1", "localhost")
+    host = f"[{osc_in.host}]" if ":" in osc_in.host else osc_in.host
+    return (f"{host}:{osc_in.port}, "
+            + ("from this machine only" if local else "open to the network"))
