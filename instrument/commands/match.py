@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from instrument.commands.argtypes import existing_dir, existing_file, positive_int
+from instrument.commands.argtypes import existing_dir, existing_file, nonnegative_int, positive_int
 from instrument.errors import BadInput
 
 NAME = "match"
@@ -47,12 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: categories with the same name)")
     parser.add_argument("--method", choices=("l2", "mlp"), default="l2",
                         help="l2 in shared coordinates (default) or a third network (paper §3.3)")
-    parser.add_argument("--top", type=top_count, default=10, help="best matches kept per file (10)")
+    parser.add_argument("--top", type=top_count, default=10, metavar="N",
+                        help=f"best matches kept per file, 1..{MAX_TOP} (10)")
     parser.add_argument("--image-features", choices=("spectrum", "pixels"), default="spectrum",
                         help="texture spectrum of the grey image (default) or 16x16 colour pixels")
     parser.add_argument("--truth", type=existing_file, metavar="FILE",
                         help="CSV of every file's true category: only to measure the matching")
-    parser.add_argument("--seed", type=int, default=0, help="seeds both networks (0)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds both networks (0)")
     parser.add_argument("--out", metavar="DIR", help="folder for matches.json and contact_sheet.png")
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty --out folder that is not an earlier match output")

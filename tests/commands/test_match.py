@@ -95,6 +95,7 @@ def test_out_folder_rules(run_cli, demo, tmp_path):
     (["--pairs", "a=b"], "--pairs needs --labels"),
     (["--top", "0"], "must be >= 1"),
     (["--top", "500"], "more than 100"),
+    (["--seed", "-1"], "must be >= 0"),
 ])
 def test_bad_arguments_are_one_line(run_cli, demo, tmp_path, extra, words):
     res = run_cli("match", "--audio", str(demo / "audio"), "--images", str(demo / "images"),
