@@ -45,6 +45,7 @@ from instrument.errors import BadInput
 
 METHODS = ("l2", "mlp")
 PROFILE_WEIGHT = 0.5   # middle-layer distances next to log-probabilities (which span about 7)
+_QUERY_CHUNK = 1024     # queries per distance block: 1024 x 20,000 targets is 160 MB at most
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ def train_side(x: np.ndarray, labels: np.ndarray | None, n_classes: int, config:
 def category_profiles(features: np.ndarray, category: np.ndarray, order: list[int]) -> np.ndarray:
     """(N, len(order)): each file's distance to the centre of each category in ``order``,
     divided by the median distance of a file to its own category's centre."""
-    centres = np.stack([features[category == c].mean(axis=0) for c in order])
-    dist = np.linalg.norm(features[:, None, :] - centres[None, :, :], axis=2)
+    dist = np.empty((len(features), len(order)))
+    for j, c in enumerate(order):  # one centre at a time: memory N x H, not N x k x H
+        dist[:, j] = np.linalg.norm(features - features[category == c].mean(axis=0), axis=1)
     own = [dist[category == c, j] for j, c in enumerate(order)]
     scale = float(np.median(np.concatenate(own))) if own else 1.0
     return dist / max(scale, 1e-9)
@@ -155,11 +157,17 @@ def nearest(queries: np.ndarray, targets: np.ndarray, top: int) -> tuple[np.ndar
     """Indices and l2 distances of the ``top`` nearest targets of each query, nearest first
     (ties go to the lower index: a stable sort)."""
     top = min(top, len(targets))
-    sq = (np.square(queries).sum(1)[:, None] + np.square(targets).sum(1)[None, :]
-          - 2.0 * queries @ targets.T)
-    dist = np.sqrt(np.maximum(sq, 0.0))
-    best = np.argsort(dist, axis=1, kind="stable")[:, :top]
-    return best.astype(np.int64), np.take_along_axis(dist, best, axis=1)
+    best = np.empty((len(queries), top), np.int64)
+    dist = np.empty((len(queries), top))
+    target_sq = np.square(targets).sum(1)
+    for start in range(0, len(queries), _QUERY_CHUNK):  # memory chunk x M, whatever N
+        q = queries[start:start + _QUERY_CHUNK]
+        d = np.sqrt(np.maximum(np.square(q).sum(1)[:, None] + target_sq[None, :]
+                               - 2.0 * q @ targets.T, 0.0))
+        order = np.argsort(d, axis=1, kind="stable")[:, :top]
+        best[start:start + len(q)] = order
+        dist[start:start + len(q)] = np.take_along_axis(d, order, axis=1)
+    return best, dist
 
 
 def _check_pairs_present(category: np.ndarray, order: list[int], side: str, names) -> None:

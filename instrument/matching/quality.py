@@ -9,14 +9,16 @@
 - ``structure`` (no categories at all): sklearn's trustworthiness (k=10) between the queries'
   own features and the features of their best match: 1 when queries that are neighbours in
   the query space got targets that are neighbours, about 0.5 for random picks (computed
-  beside it with the same targets shuffled).
+  beside it with the same targets shuffled), on at most 2,000 queries (a seeded subsample).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from instrument.learn.metrics import trustworthiness
+from instrument.learn.metrics import subsample, trustworthiness
+
+MAX_QUERIES = 2000   # structure is measured on at most this many queries (a seeded subsample)
 
 
 def precision(best: np.ndarray, query_truth: np.ndarray, target_truth: np.ndarray,
@@ -66,9 +68,11 @@ def purity(best: np.ndarray, query_truth: np.ndarray, target_truth: np.ndarray,
 def structure(query_features: np.ndarray, target_features: np.ndarray, best: np.ndarray,
               seed: int = 0, k: int = 10) -> dict:
     """Trustworthiness between the query features and their best matches' features, and chance."""
-    k = min(k, (len(query_features) - 1) // 2)
+    keep = subsample(len(query_features), MAX_QUERIES, seed)  # pairwise distances: N^2 memory
+    queries, best = query_features[keep], best[keep]
+    k = min(k, (len(queries) - 1) // 2)
     first = target_features[best[:, 0]]
     rng = np.random.default_rng(seed)
-    shuffled = target_features[rng.integers(0, len(target_features), len(query_features))]
-    return {"trustworthiness": trustworthiness(query_features, first, k),
-            "chance": trustworthiness(query_features, shuffled, k), "k": k}
+    shuffled = target_features[rng.integers(0, len(target_features), len(queries))]
+    return {"trustworthiness": trustworthiness(queries, first, k),
+            "chance": trustworthiness(queries, shuffled, k), "k": k, "queries": len(queries)}
