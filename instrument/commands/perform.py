@@ -52,6 +52,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gamepad", type=int, metavar="N",
                         help="play from gamepad N (1 = the first; a model trained on 'record "
                              "--source gamepad'; with --headless)")
+    parser.add_argument("--midi-in", metavar="PORT",
+                        help="play from a MIDI controller (a model trained on 'record --source "
+                             "midi'): input port name or its start, or 'virtual'")
+    parser.add_argument("--gamepad", type=int_in(1, 64), metavar="N",
+                        help="play from gamepad N (1 = the first; a model trained on 'record "
+                             "--source gamepad'; with --headless)")
     parser.add_argument("--replay", metavar="FILE",
                         help="play a gesture recording at its own pace through the live path")
     parser.add_argument("--fast", action="store_true",

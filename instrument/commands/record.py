@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from instrument.commands.argtypes import float_in, int_in, listen_address, positive_int
+from instrument.commands.argtypes import float_in, int_in, listen_address
 
 NAME = "record"
 HELP = "record gestures (mouse/tablet window, OSC, MIDI or gamepad) into a JSON Lines recording"
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="[HOST:]PORT",
                         help="osc: where to listen (default 6448, Wekinator's, on 127.0.0.1: "
                              "this machine only; 0.0.0.0:6448 for a phone on the network)")
-    parser.add_argument("--inputs", type=positive_int, metavar="N",
+    parser.add_argument("--inputs", type=int_in(1, 4096), metavar="N",
                         help="osc: values per /wek/inputs message (default: the first "
                              "message's); messages of another width are counted and dropped")
     parser.add_argument("--midi-port", metavar="NAME", default="virtual",
@@ -40,9 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "port called 'instrument' to connect a controller to)")
     parser.add_argument("--midi-cc", default="1,2,3,4,5,6,7,8", metavar="N,N,...",
                         help="midi: controller numbers recorded as channels (default 1..8)")
-    parser.add_argument("--midi-channel", type=positive_int, metavar="N",
+    parser.add_argument("--midi-channel", type=int_in(1, 16), metavar="N",
                         help="midi: listen to MIDI channel N (1..16) only (default: all)")
-    parser.add_argument("--gamepad", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--gamepad", type=int_in(1, 64), default=1, metavar="N",
                         help="gamepad: which device (default 1: the first SDL sees)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")

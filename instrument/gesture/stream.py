@@ -37,9 +37,12 @@ import numpy as np
 from instrument.config import GestureConfig
 from instrument.errors import BadInput
 from instrument.formats.channels import BUTTON, channels_from_list, describe
+from instrument.gesture.pauses import cap_pauses
 from instrument.gesture.steps import frame_times, window_end_times
 
 ABSURD_VALUE = 1e9
+# The most window values (frames x window length) one call allocates: 1 GB of float32.
+MAX_WINDOW_VALUES = 250_000_000
 # Work arrays of one chunk of windows stay near this many float64s, whatever the width.
 _CHUNK_VALUES = 4_000_000
 
@@ -212,7 +215,7 @@ def accepted_stream_samples(t, values) -> np.ndarray:
 def _trace(rec, cfg: GestureConfig, spec: StreamSpec):
     check_fits(spec, rec.channel_list(), "the model", rec.path or "the recording")
     geom = _StreamGeometry(cfg, spec)
-    t = np.asarray(rec.t, np.float64)
+    t, _ = cap_pauses(np.asarray(rec.t, np.float64))    # as live replay does (gesture/pauses)
     v = np.asarray(rec.channel_values(), np.float64)
     keep = accepted_stream_samples(t, v)
     t, v = t[keep], np.ascontiguousarray(v[keep])
@@ -226,7 +229,8 @@ def stream_frames(rec, cfg: GestureConfig, spec: StreamSpec) -> tuple[np.ndarray
         (times float64[M], windows float32[M, stream_window_dim]).
     """
     t, seg, geom = _trace(rec, cfg, spec)
-    times, index = frame_times(t, cfg)
+    times, index = frame_times(t, cfg, rec.path or "the recording")
+    _check_values(len(times), geom, rec)
     out = np.zeros((len(times), geom.dim), dtype=np.float32)
     _windows(t, seg, times, index, geom, out)
     return times, out
@@ -240,9 +244,17 @@ def stream_windows(rec, cfg: GestureConfig, spec: StreamSpec,
         return np.zeros((0, geom.dim), dtype=np.float32)
     ends = window_end_times(t, cfg, hop_steps)
     last = np.searchsorted(t, ends, side="right") - 1
+    _check_values(len(ends), geom, rec)
     out = np.zeros((len(ends), geom.dim), dtype=np.float32)
     _windows(t, seg, ends, last, geom, out)
     return out
+
+
+def _check_values(n: int, geom: _StreamGeometry, rec) -> None:
+    if n * geom.dim > MAX_WINDOW_VALUES:
+        raise BadInput(f"{rec.path or 'the recording'}: {n} windows of {geom.dim} values "
+                       f"({geom.c} channels) is more than {MAX_WINDOW_VALUES} values at once",
+                       "split the recording into shorter files, or record fewer channels")
 
 
 def fit_stream_spec(recordings, cfg: GestureConfig) -> StreamSpec | None:

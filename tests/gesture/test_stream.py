@@ -174,3 +174,16 @@ def test_a_bad_stream_section_in_a_model_is_one_line():
     with pytest.raises(ModelFileError, match="positive"):
         spec_from_bundle({**spec, "scale": [1.0, -1.0]}, CFG, 32, "m")
     assert spec_from_bundle(spec, CFG, 32, "m").width == 2
+
+
+def test_long_pauses_are_capped_as_in_live_replay_and_sizes_are_bounded(monkeypatch):
+    from instrument.gesture import stream
+    from instrument.gesture.pauses import MAX_PAUSE_S
+
+    rec = stream_rec([0.0, 0.01, 100.0, 100.01], [[0.0], [1.0], [2.0], [3.0]])
+    spec = StreamSpec.identity(rec.channels)
+    times, _ = stream_frames(rec, CFG, spec)
+    assert times[-1] == pytest.approx(0.01 + MAX_PAUSE_S + 0.01)   # 100 s of rest -> 10 s
+    monkeypatch.setattr(stream, "MAX_WINDOW_VALUES", 100)
+    with pytest.raises(BadInput, match="more than 100 values"):
+        stream_frames(rec, CFG, spec)
