@@ -49,12 +49,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--midi-in", metavar="PORT",
                         help="play from a MIDI controller (a model trained on 'record --source "
                              "midi'): input port name or its start, or 'virtual'")
-    parser.add_argument("--gamepad", type=int, metavar="N",
-                        help="play from gamepad N (1 = the first; a model trained on 'record "
-                             "--source gamepad'; with --headless)")
-    parser.add_argument("--midi-in", metavar="PORT",
-                        help="play from a MIDI controller (a model trained on 'record --source "
-                             "midi'): input port name or its start, or 'virtual'")
     parser.add_argument("--gamepad", type=int_in(1, 64), metavar="N",
                         help="play from gamepad N (1 = the first; a model trained on 'record "
                              "--source gamepad'; with --headless)")
