@@ -1,12 +1,14 @@
 """How a control frame glides: the parts of :meth:`instrument.runtime.Runtime.frame`'s policy
 that are plain functions of the bank (numpy only, no torch).
 
-- :func:`blend_params`: the parameters of the k closest sounds, interpolated with weights that
-  fall to zero at the (k+1)-th closest sound, so a sound enters and leaves the blend without a
-  jump (inverse-distance weights, used before, jump whenever the k-th neighbour changes);
-- :func:`bank_spacing`: each bank sound's distance to its nearest neighbour, the local
-  density that scales the hysteresis margin (a crowded region needs a smaller margin than a
-  sparse one to stop flicker between neighbours);
+- :class:`Blender` / :func:`blend_params`: the parameters of the k closest sounds, interpolated
+  with weights that fall to zero at the (k+1)-th closest sound, so a sound enters and leaves
+  the blend without a jump (inverse-distance weights, used before, jump whenever the k-th
+  neighbour changes);
+- :func:`nearest_spacing` / :func:`bank_spacing`: each bank sound's distance to its nearest
+  neighbour, the local density that scales the hysteresis margin (a crowded region needs a
+  smaller margin than a sparse one to stop flicker between neighbours);
+- :class:`PointGlide`: the one-pole smoothing of the mapped point along the stroke;
 - :func:`bank_map`: the bank on two principal axes, for drawing.
 """
 
@@ -14,7 +16,99 @@ from __future__ import annotations
 
 import numpy as np
 
-from instrument.sound.params import ParamTable, alias_free
+from instrument.sound.params import PERFORMANCE_RATE, ParamTable, alias_free
+
+
+def policy_from_runtime(rt: dict, path: str) -> tuple[float, float]:
+    """(glide, hysteresis_spacing) from a bundle's runtime section; bundles from before these
+    keys get 1 and 0, the plain rule they were trained with (ModelFileError when malformed)."""
+    from instrument.formats.bundle import require
+
+    glide, spacing = rt.get("glide", 1.0), rt.get("hysteresis_spacing", 0.0)
+    require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
+                (glide, spacing)) and 0 < glide <= 1 and 0 <= spacing <= 100, path,
+            f"runtime.glide must be a number in (0, 1] and runtime.hysteresis_spacing "
+            f"one in 0..100, not {glide!r} and {spacing!r}")
+    return float(glide), float(spacing)
+
+
+class PointGlide:
+    """The mapped point smoothed along the stroke: each call moves it ``glide`` of the way to
+    the new point (a one-pole filter per moving frame), in place, with no allocation."""
+
+    def __init__(self, dims: int):
+        self.point = np.zeros(dims, np.float32)
+        self._step = np.zeros(dims, np.float32)
+        self.started = False
+
+    def reset(self) -> None:
+        """The next point is taken as it is (a new performance, a fresh state)."""
+        self.started = False
+
+    def __call__(self, y: np.ndarray, glide: float) -> None:
+        """Replace ``y`` (float32, in place) by the smoothed point."""
+        if self.started:
+            np.subtract(y, self.point, out=self._step)
+            self._step *= glide
+            self.point += self._step
+            y[:] = self.point
+        else:
+            self.point[:] = y
+            self.started = True
+
+
+class Blender:
+    """Interpolated physical parameters of the closest sounds, alias-free, for one bank.
+
+    The conversions are precomputed here (a frame costs a few microseconds, not the tens a
+    general ``ParamTable.to_physical`` + ``alias_free`` call costs on one vector); the result
+    equals :func:`blend_params` to float rounding.
+
+    Args:
+        bank_params_unit: (n_sounds, P) the bank's parameters in 0..1.
+        table: The parameter table.
+        rate: The playback rate whose Nyquist the FM band stays under.
+    """
+
+    def __init__(self, bank_params_unit: np.ndarray, table: ParamTable,
+                 rate: float = PERFORMANCE_RATE):
+        self.unit = np.asarray(bank_params_unit, np.float64)
+        self.table = table
+        self._log = np.array([p.scale == "log" for p in table])
+        self._lo = np.array([p.low for p in table], np.float64)
+        self._hi = np.array([p.high for p in table], np.float64)
+        self._offset = np.where(self._log, np.log(np.where(self._log, self._lo, 1.0)), self._lo)
+        self._span = np.where(self._log, np.log(np.where(self._log, self._hi, 2.0)
+                                                 / np.where(self._log, self._lo, 1.0)),
+                              self._hi - self._lo)
+        names = table.names
+        self._fm = ({"carrier_hz", "ratio", "index"} <= set(names)
+                    and all(table[n].low >= 0 for n in ("carrier_hz", "ratio", "index")))
+        self._cols = tuple(names.index(n) for n in ("carrier_hz", "ratio", "index")) \
+            if self._fm else None
+        self._nyquist = 0.5 * float(rate)
+
+    def __call__(self, near: np.ndarray, sq: np.ndarray) -> np.ndarray:
+        """float64 (P,) physical parameters of the sounds ``near`` (k + 1 closest first, with
+        squared distances ``sq``): 0..1 values weighted by ``d_(k+1) - d_i``, converted, and
+        capped under Nyquist with the rule of params.alias_free."""
+        d = np.sqrt(np.maximum(sq, 0.0))
+        if len(near) > 1:
+            near, d, edge = near[:-1], d[:-1], d[-1]  # the (k+1)-th closest has weight 0
+        else:
+            edge = d[0]
+        # + a hair so equal distances (a sound exactly at the edge, a single sound) still count
+        weights = edge - d + 1e-9 * (edge + 1.0)
+        unit = weights @ self.unit[near] / weights.sum()
+        linear = self._offset + self._span * unit
+        physical = np.where(self._log, np.exp(linear), linear)
+        np.clip(physical, self._lo, self._hi, out=physical)
+        if self._fm:
+            c, r, i = self._cols
+            carrier, ratio, index = physical[c], physical[r], physical[i]
+            if 2.0 * (index + 1.0) * carrier * ratio > self._nyquist:
+                physical = alias_free(physical, self.table, 2.0 * self._nyquist)
+        return physical
 
 
 def blend_params(near: np.ndarray, sq: np.ndarray, bank_params_unit: np.ndarray,
@@ -32,15 +126,7 @@ def blend_params(near: np.ndarray, sq: np.ndarray, bank_params_unit: np.ndarray,
         float64 (P,) physical parameters: the 0..1 values weighted by ``d_(k+1) - d_i``,
         converted, then capped under the performance Nyquist (params.alias_free).
     """
-    d = np.sqrt(np.maximum(sq, 0.0))
-    if len(near) > 1:
-        near, d, edge = near[:-1], d[:-1], d[-1]  # the (k+1)-th closest has weight 0
-    else:
-        edge = d[0]
-    # + a hair so equal distances (a sound exactly at the edge, a single sound) still count
-    weights = edge - d + 1e-9 * (edge + 1.0)
-    unit = (weights[:, None] * bank_params_unit[near]).sum(0) / weights.sum()
-    return alias_free(table.to_physical(unit), table)
+    return Blender(bank_params_unit, table)(near, sq)
 
 
 def bank_spacing(points: np.ndarray) -> np.ndarray:
@@ -52,6 +138,16 @@ def bank_spacing(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, np.float64)
     dist, _ = cKDTree(points).query(points, k=2)
     return dist[:, 1]
+
+
+def nearest_spacing(search, points: np.ndarray, cache: np.ndarray, index: int) -> float:
+    """Distance from bank sound ``index`` to its nearest other sound, cached in ``cache``
+    (NaN = not yet known); equals :func:`bank_spacing` row ``index``."""
+    value = cache[index]
+    if value != value:  # NaN: first time this sound is current
+        _, sq = search.k_nearest(points[index], 2)
+        value = cache[index] = float(np.sqrt(max(float(sq[-1]), 0.0))) if len(sq) > 1 else 0.0
+    return float(value)
 
 
 def bank_map(points: np.ndarray) -> np.ndarray:

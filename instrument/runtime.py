@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
-from instrument.frame_policy import bank_map, bank_spacing, blend_params
+from instrument.frame_policy import Blender, PointGlide, bank_map, nearest_spacing, policy_from_runtime
 from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable, alias_free
 from instrument.sound.search import SoundSearch
@@ -83,12 +83,7 @@ class Runtime:
         self.hysteresis = float(rt.get("hysteresis", 0.1))
         self.blend_k = int(rt.get("blend_k") or 1)  # null: no blending (checked by bundle_check)
         # Bundles from before these keys play as they always did (no glide, plain hysteresis).
-        glide, spacing = rt.get("glide", 1.0), rt.get("hysteresis_spacing", 0.0)
-        require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
-                    (glide, spacing)) and 0 < glide <= 1 and 0 <= spacing <= 100, path,
-                f"runtime.glide must be a number in (0, 1] and runtime.hysteresis_spacing "
-                f"one in 0..100, not {glide!r} and {spacing!r}")
-        self.glide, self.hysteresis_spacing = float(glide), float(spacing)
+        self.glide, self.hysteresis_spacing = policy_from_runtime(rt, path)
         self.still_hold = bool(rt.get("still_hold", True))
         self.stillness = rt.get("stillness", "hold")    # stillness.py: hold, or fade with motion
         require(self.stillness in ("hold", "fade"), path,
@@ -201,9 +196,10 @@ class Runtime:
         self.bank_params.flags.writeable = False  # frame() hands out rows of it
         self.bank_params_unit.flags.writeable = False
         self._params_out = np.empty(len(self.table), np.float32)
-        self._point = np.zeros(self._search.shape[1], np.float32)  # the smoothed mapped point
-        self._step = np.empty_like(self._point)
-        self._spacing = bank_spacing(self._search) if self.hysteresis_spacing > 0 else None
+        self._glider = PointGlide(self._search.shape[1])  # the smoothed mapped point
+        self._blender = Blender(self.bank_params_unit, self.table)
+        # nearest-neighbour distances, found when first needed (NaN): a 1M-sound self-query costs 45 s
+        self._spacing = np.full(self.n_sounds, np.nan) if self.hysteresis_spacing > 0 else None
         # Ufunc handles for the fused frame path (sigmoid/tanh networks with every layer used).
         ufuncs = {"sigmoid": expit, "tanh": np.tanh}
         self._fused = None
@@ -252,7 +248,7 @@ class Runtime:
     def reset(self) -> None:
         """Forget the current sound and the smoothed point (the next frame starts afresh)."""
         self.current = -1
-        self._has_point = False
+        self._glider.reset()
         if getattr(self, "fade", None) is not None:
             self.fade.reset()
 
@@ -328,15 +324,7 @@ class Runtime:
         else:
             y = self.target(window)
         if self.glide < 1.0:
-            # one-pole smoothing of the mapped point, in place: point += glide * (y - point)
-            if self._has_point:
-                np.subtract(y, self._point, out=self._step)
-                self._step *= self.glide
-                self._point += self._step
-                y[:] = self._point
-            else:
-                self._point[:] = y
-                self._has_point = True
+            self._glider(y, self.glide)  # y becomes the point smoothed along the stroke
         group = None
         if self._match is not None:
             np.matmul(self._layer_views[-1], self._head_w, out=self._logits)
@@ -352,17 +340,13 @@ class Runtime:
             d_cur = search.sq_distance(y, cur) if search.allowed(cur, group) else np.inf
             # in distances (not squared): keep unless nearer by the share plus the margin
             margin = 0.0 if self._spacing is None else \
-                self.hysteresis_spacing * float(self._spacing[cur])
+                self.hysteresis_spacing * nearest_spacing(search, self._search, self._spacing, cur)
             if np.sqrt(d_best) < (1.0 - self.hysteresis) * np.sqrt(d_cur) - margin:
                 self.current = best
         if self.blend_k > 1:
-            self._params_out[:] = self._blend(y, group)
+            self._params_out[:] = self._blender(*search.k_nearest(y, self.blend_k + 1, group))
             return self.current, self._params_out
         return self.current, self.bank_params[self.current]
-
-    def _blend(self, y: np.ndarray, group) -> np.ndarray:
-        near, sq = self.search.k_nearest(y, self.blend_k + 1, group)
-        return blend_params(near, sq, self.bank_params_unit, self.table)
 
     # --- many windows at once (evaluation, reports) ------------------------------------
 

@@ -7,7 +7,7 @@ from tiny_model import tiny_parts
 
 from instrument.errors import ModelFileError
 from instrument.formats.bundle import Bundle
-from instrument.frame_policy import bank_spacing, blend_params
+from instrument.frame_policy import PointGlide, bank_spacing, blend_params
 from instrument.runtime import Runtime
 from instrument.sound.params import PARAM_TABLE, PERFORMANCE_RATE, carson_bandwidth
 from instrument.sound.search import SoundSearch
@@ -28,8 +28,7 @@ def _controlled(parts, points, glide=1.0, blend_k=1, spacing=0.0, hysteresis=0.0
     rt._fused = None
     rt.glide, rt.blend_k, rt.hysteresis, rt.hysteresis_spacing = glide, blend_k, hysteresis, spacing
     rt._spacing = bank_spacing(rt._search) if spacing else None
-    rt._point = np.zeros(2, np.float32)
-    rt._step = np.zeros(2, np.float32)
+    rt._glider = PointGlide(2)
     rt._target_aug = np.array([0, 0, 1], np.float32)
     point = rt._target = rt._target_aug[:-1]
     rt.target = lambda w: point
@@ -70,7 +69,7 @@ def test_glide_moves_the_point_a_share_of_the_way(parts):
     for expected in (0.25, 0.4375, 0.578125):  # 1 - 0.75 ** n of the way to x = 1
         point[:] = (1, 0)
         rt.frame(window)
-        assert rt._point[0] == pytest.approx(expected)
+        assert rt._glider.point[0] == pytest.approx(expected)
     assert rt.frame(window)[0] == 1  # 0.68 of the way: b is closer now
     rt.reset()
     point[:] = (1, 0)

@@ -38,7 +38,6 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     import json
-    import os
 
     from instrument.errors import BadInput
     from instrument.formats.bundle import load_bundle
@@ -53,20 +52,16 @@ def run(args) -> int:
         path = args.gestures
         holdout = 1.0 if holdout is None else holdout
     else:
-        # The model's own training recording, if it is the shipped demo: its held-out tail.
-        names = bundle.config.get("gesture_files") or []
-        candidates = [os.path.join("recordings", n) for n in names]
-        path = next((p for p in candidates if os.path.exists(p)), None)
-        if path is None:
-            raise BadInput(f"no held-out gestures for {args.model}",
-                           "give --gestures FILE (a recording the model was not trained on)")
+        path = trained_recording(bundle.config, args.model)
         holdout = bundle.config["configs"]["train"]["holdout"]
     if holdout is None or not 0 < holdout <= 1:
         raise BadInput(f"--holdout {holdout} must be a share in (0, 1]")
     rec = read_recording(path)
-    windows, frames = evaluation_windows(rec, runtime.gesture_config, holdout,
-                                         runtime.stream_spec)
-    result = measure(runtime, windows, frames, seed=args.seed)
+    windows, frames, times = evaluation_windows(rec, runtime.gesture_config, holdout,
+                                                runtime.stream_spec, with_times=True)
+    result = measure(runtime, windows, frames, seed=args.seed, frame_times=times)
+    continuity = result.get("continuity_in_time")
+    scored = scored_part(rec, path, holdout, args.gestures is None)
     full = measure_in_sound_features(bundle, runtime, windows, seed=args.seed)
     result = {"model": args.model, "gestures": path, "holdout": holdout,
               "n_windows": result["n_windows"], "n_sounds": result["n_sounds"], "k": result["k"],
@@ -77,6 +72,9 @@ def run(args) -> int:
                   "dims": full["dims"],
                   "model": {k: round(v, 4) for k, v in full["model"].items()},
                   "random": {k: round(v, 4) for k, v in full["random"].items()}},
+              "scored": scored,
+              "continuity_in_time": {side: {k: round(v, 4) for k, v in figures.items()}
+                                     for side, figures in (continuity or {}).items()},
               "pairing": bundle.config["configs"]["train"]["pairing"],
               "mapping": bundle.config["configs"]["train"]["mapping"]}
     if not 0 <= args.families <= 3600:
@@ -94,8 +92,8 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{args.model} ({result['pairing']} pairing, {result['mapping']} mapping) on "
-          f"{result['n_windows']} windows of {path} (tail {holdout:g}), k={result['k']}:")
+    print(f"{args.model} ({result['pairing']} pairing, {result['mapping']} mapping): {scored}")
+    print(f"  {result['n_windows']} windows, k={result['k']}:")
     print(f"  {'':<18} {'model':>7} {'random':>7}")
     for key in KEYS:
         if key in result["model_figures"]:
@@ -109,4 +107,58 @@ def run(args) -> int:
 
     for line in report_lines(result):
         print(line)
+    for line in continuity_lines(result["continuity_in_time"]):
+        print(line)
     return 0
+
+
+def trained_recording(config: dict, model: str) -> str:
+    """The recording a model was trained on, from the path its bundle keeps (BadInput when it
+    is not there any more, saying where it was and how to go on)."""
+    import os
+
+    from instrument.errors import BadInput
+
+    paths = [p for p in config.get("gesture_paths") or [] if isinstance(p, str)]
+    names = [n for n in config.get("gesture_files") or [] if isinstance(n, str)]
+    # where train saw it, then recordings/NAME (bundles from before gesture_paths)
+    candidates = paths + [os.path.join("recordings", os.path.basename(n)) for n in names]
+    found = next((p for p in candidates if os.path.isfile(p)), None)
+    if found is not None:
+        return found
+    if paths:
+        raise BadInput(f"{model} was trained on {paths[0]}, which is not there any more "
+                       "(moved or deleted)", "give --gestures FILE (the recording where it is "
+                       "now, with --holdout to score its tail, or any other recording)")
+    raise BadInput(f"no held-out gestures for {model}",
+                   "give --gestures FILE (a recording the model was not trained on)")
+
+
+def scored_part(rec, path: str, holdout: float, own: bool) -> str:
+    """One line saying which part of which recording was scored."""
+    t = rec.t
+    total = float(t[-1] - t[0]) if len(t) else 0.0
+    if holdout >= 1.0:
+        return f"scored all of {path} ({total:.0f} s)"
+    start = total * (1.0 - holdout)
+    what = "the held-out tail of its training recording" if own else "the tail of"
+    return (f"scored {what} {path}: the last {holdout:.0%}, {start:.0f}-{total:.0f} s "
+            f"({total - start:.0f} s)")
+
+
+def continuity_lines(continuity: dict) -> list[str]:
+    """The continuity-in-time figures as a small table, played vs the plain closest sound."""
+    if not continuity:
+        return []
+    played, plain = continuity["played"], continuity["closest_sound"]
+    rows = [("octave_jumps", "share of moving frames whose carrier leaps > 1 octave", "{:.1%}"),
+            ("param_jumps", f"... whose parameters move > {played['param_jump']:.0%} of a range",
+             "{:.1%}"),
+            ("changes_per_s", "bank sound changes per second of movement", "{:.1f}"),
+            ("median_run_ms", "median time one bank sound lasts while moving (ms)", "{:.0f}")]
+    lines = [f"  continuity in time, over {played['moving_frames']} moving frames "
+             "(played / the plain closest sound):"]
+    for key, meaning, fmt in rows:
+        lines.append(f"  {key:<18} {fmt.format(played[key]):>7} {fmt.format(plain[key]):>7}"
+                     f"   {meaning}")
+    return lines

@@ -125,7 +125,15 @@ def run(args) -> int:
     files = list(args.gestures) + [path for _, path in args.gesture_labels]
     label_of = [None] * len(args.gestures) + [name for name, _ in args.gesture_labels]
     recordings = [read_recording(path) for path in files]
+    from instrument.formats.recording import pause_note
+
+    for note in filter(None, map(pause_note, recordings)):
+        if not args.quiet:
+            print(f"  {note}", file=sys.stderr)
     train_steering.check_recordings(files, recordings)
+    short = short_recording_warning(sum(rec.duration for rec in recordings))
+    if short and not args.quiet:
+        print(short, file=sys.stderr)
     labels = None
     if args.pairing == "labels":
         gesture_files: dict[str, list[str]] = {}
@@ -164,6 +172,8 @@ def run(args) -> int:
                                                label_of_recording=label_of, quiet=args.quiet,
                                                log=log, pins=pins, base=base)
     config["gesture_files"] = [os.path.basename(p) for p in files]
+    # where they were, so `evaluate --model` finds the held-out tail by itself
+    config["gesture_paths"] = [os.path.abspath(p) for p in files]
     from instrument.formats.bundle import save_bundle
 
     save_bundle(args.out, config, arrays)
@@ -175,21 +185,48 @@ def run(args) -> int:
     return 0
 
 
+def loss_lines(losses: dict) -> list[str]:
+    """Final losses, labelled: each autoencoder layer and the mapping, training vs held-out."""
+    lines = ["final losses (training / held-out; lower is better):"]
+    held = losses.get("gesture_sae_held_out") or []
+    for k, value in enumerate(losses.get("gesture_sae") or []):
+        other = f"{held[k]:.4f}" if k < len(held) else "-"
+        lines.append(f"  gesture autoencoder, layer {k + 1}: {value:.4f} / {other}  "
+                     "(reconstruction error per window)")
+    for k, value in enumerate(losses.get("sound_sae") or []):
+        lines.append(f"  sound autoencoder, layer {k + 1}:   {value:.4f} / -       "
+                     "(per sound; every bank sound is trained on)")
+    if losses.get("mapping") is not None:
+        lines.append(f"  mapping network:              {losses['mapping']:.4f} / -       "
+                     "(squared error, standardised; held-out strokes have no paired sound)")
+    return lines
+
+
+def short_recording_warning(seconds: float) -> str | None:
+    """One line when the gestures are under a minute (None otherwise)."""
+    if seconds >= 60:
+        return None
+    return (f"instrument: warning: only {seconds:.0f} s of gestures; the paper used 7 minutes. "
+            "Expect the map to reach fewer sounds (the 7-minute demo reaches 64% of the bank) "
+            "and unfamiliar strokes to land on a few; record 5-7 minutes of varied strokes")
+
+
 def summary_text(out: str, summary: dict, report: str | None) -> str:
     """The final summary: times, losses, mapping metrics against the random baseline."""
     m = summary["metrics"]
     lines = [f"trained {out} in {summary['seconds']:.1f} s "
              f"({', '.join(f'{k} {v:.1f} s' for k, v in summary['timings'].items())})"]
-    losses = summary["losses"]
-    lines.append("final losses: gesture SAE " + " / ".join(f"{x:.4f}" for x in losses["gesture_sae"])
-                 + ", sound SAE " + " / ".join(f"{x:.4f}" for x in losses["sound_sae"])
-                 + (f", mapping {losses['mapping']:.4f}" if losses["mapping"] is not None else ""))
+    lines += loss_lines(summary["losses"])
     where = "held-out" if m.get("held_out") else "training"
     lines.append(f"mapping quality on {m['n_windows']} {where} windows (model vs random):")
     for key in ("trustworthiness", "continuity", "spearman", "coverage", "stability",
                 "stability_no_hold"):
         if key in m["model"]:
             lines.append(f"  {key:<18} {m['model'][key]:6.3f}   {m['random'][key]:6.3f}")
+    if m.get("continuity_in_time"):
+        from instrument.commands.evaluate import continuity_lines
+
+        lines += continuity_lines(m["continuity_in_time"])
     if report:
         lines.append(f"report: {report}")
     return "\n".join(lines)

@@ -19,14 +19,15 @@ def split_windows(windows: np.ndarray, holdout: float) -> tuple[np.ndarray, np.n
     return windows[:len(windows) - n_test], windows[len(windows) - n_test:]
 
 
-def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float, stream_spec=None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float, stream_spec=None,
+                       with_times: bool = False) -> tuple[np.ndarray, ...]:
     """The held-out tail of a recording: (windows at every control step, control frames).
 
     The tail is the last ``holdout`` share of the recording's time; windows are taken at every
     step (hop 1) so the map is measured densely, frames are every control frame of the tail in
     time order (for stillness stability). ``stream_spec``: None for a pointer, else the
-    model's StreamSpec (:mod:`instrument.gesture.stream`).
+    model's StreamSpec (:mod:`instrument.gesture.stream`). ``with_times``: also return the
+    frames' times in seconds (for the continuity-in-time figures).
     """
     from instrument.gesture.stream import gesture_frames, gesture_windows
 
@@ -34,13 +35,16 @@ def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float, stream_s
     times, frames = gesture_frames(rec, gesture_cfg, stream_spec)
     n_test = int(round(len(windows) * holdout))
     if len(times) == 0:
-        return windows[:0], frames
+        return (windows[:0], frames, times) if with_times else (windows[:0], frames)
     cut = times[0] + (times[-1] - times[0]) * (1.0 - holdout)
-    return windows[len(windows) - n_test:], frames[times >= cut]
+    tail = times >= cut
+    if with_times:
+        return windows[len(windows) - n_test:], frames[tail], times[tail]
+    return windows[len(windows) - n_test:], frames[tail]
 
 
 def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
-            seed: int = 0) -> dict:
+            seed: int = 0, frame_times: np.ndarray | None = None) -> dict:
     """Mapping metrics of a runtime on held-out windows, with the random baseline.
 
     Args:
@@ -48,6 +52,9 @@ def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
         eval_windows: Held-out gesture windows (N, D): the map is measured on them.
         frame_windows: Every control frame of the held-out stretch, in time order (for
             stillness stability through the stateful per-frame path), or None.
+        frame_times: The frames' times in seconds: adds ``continuity_in_time``, the figures
+            of :mod:`instrument.learn.continuity` for the frames as played and for the plain
+            closest sound (no glide, no blend), so the glide's part is plain.
     """
     from instrument.learn import metrics
 
@@ -62,6 +69,8 @@ def measure(runtime, eval_windows: np.ndarray, frame_windows: np.ndarray | None,
         still = np.array([runtime.is_still(w) for w in frame_windows], bool)
     result = metrics.mapping_quality(gesture, played, runtime.bank_search, sounds, still,
                                      seed=seed)
+    if sounds is not None and frame_times is not None:
+        result["continuity_in_time"] = continuity_in_time(runtime, frame_windows, frame_times)
     if sounds is not None:
         # The same frames without the still hold (hysteresis only), said next to it so the
         # hold's share of the stability figure is plain.
@@ -100,3 +109,28 @@ def measure_in_sound_features(bundle, runtime, eval_windows: np.ndarray, seed: i
     return {"dims": int(features.shape[1]),
             "model": {k: result["model"][k] for k in keys},
             "random": {k: result["random"][k] for k in keys}}
+
+
+def continuity_in_time(runtime, frame_windows: np.ndarray, frame_times: np.ndarray) -> dict:
+    """Continuity-in-time figures of the frames as played and with the plain closest sound.
+
+    Returns:
+        {"played": figures, "closest_sound": figures} (see learn.continuity.time_continuity);
+        ``closest_sound`` is the rule of bundles from before the glide: no smoothing of the
+        mapped point, no blend, hysteresis as a share of the distance only.
+    """
+    from instrument.learn.continuity import time_continuity
+
+    still = np.array([runtime.is_still(w) for w in frame_windows], bool)
+    out = {}
+    saved = runtime.glide, runtime.blend_k, runtime._spacing
+    try:
+        for name in ("played", "closest_sound"):
+            if name == "closest_sound":
+                runtime.glide, runtime.blend_k, runtime._spacing = 1.0, 1, None
+            sounds, params = runtime.play(frame_windows)
+            out[name] = time_continuity(frame_times, sounds, params, still, runtime.table)
+    finally:
+        runtime.glide, runtime.blend_k, runtime._spacing = saved
+        runtime.reset()
+    return out

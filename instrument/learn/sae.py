@@ -63,17 +63,22 @@ class StackedAutoencoder:
 
     # --- training -------------------------------------------------------------------------
 
-    def fit(self, x: np.ndarray, quiet: bool = True, desc: str = "SAE") -> dict:
+    def fit(self, x: np.ndarray, quiet: bool = True, desc: str = "SAE",
+            held_out: np.ndarray | None = None) -> dict:
         """Learn the input normalisation, then pretrain each layer greedily on frozen lower layers.
 
         Args:
             x: Training inputs, shape (N, n_inputs), finite.
             quiet: Hide the progress bars.
             desc: Label for the progress bars.
+            held_out: Optional inputs never trained on (same width): their reconstruction
+                error is measured after every epoch, without touching the training (no
+                random numbers are drawn for it, so the fit is the same with or without).
 
         Returns:
             ``self.history``: {"layer_losses": [[mean reconstruction error per epoch] per layer],
-            "seconds": float}. Fitting again starts from a fresh, seeded initialisation and
+            "seconds": float}, plus "held_out_losses" (the same per layer, on ``held_out``)
+            when it is given. Fitting again starts from a fresh, seeded initialisation and
             drops any fine-tuned head.
         """
         x = self._check_x(x)
@@ -87,6 +92,10 @@ class StackedAutoencoder:
         self.std = np.maximum(std, floor).astype(np.float32)
         self.head, self.n_classes, self.finetune_history = None, None, {}
         losses: list[list[float]] = []
+        held_losses: list[list[float]] = []
+        held = None
+        if held_out is not None and len(held_out):
+            held = torch.from_numpy(self._normalise(self._check_x(held_out)))
         with torch_settings(self._macs(min(cfg.batch_size, len(x)))):
             torch.manual_seed(cfg.seed)
             gen = torch.Generator().manual_seed(cfg.seed)
@@ -95,19 +104,27 @@ class StackedAutoencoder:
             data = torch.from_numpy(self._normalise(x))
             for k in range(len(cfg.hidden)):
                 layer = Autoencoder(sizes[k], sizes[k + 1], cfg.activation, gen)
+                curve: list[float] = []
                 losses.append(self._pretrain_layer(layer, data, gen, quiet,
-                                                   f"{desc} layer {k + 1}/{len(cfg.hidden)}"))
+                                                   f"{desc} layer {k + 1}/{len(cfg.hidden)}",
+                                                   held, curve))
+                held_losses.append(curve)
                 layer.eval()
                 for p in layer.parameters():
                     p.requires_grad_(False)  # frozen from now on: only layer k+1 trains next
                 self.layers.append(layer)
                 with torch.no_grad():
                     data = torch.cat([layer.encode(chunk) for chunk in data.split(_CHUNK)])
+                    if held is not None:
+                        held = torch.cat([layer.encode(chunk) for chunk in held.split(_CHUNK)])
         self.history = {"layer_losses": losses, "seconds": time.perf_counter() - start}
+        if held is not None:
+            self.history["held_out_losses"] = held_losses
         return self.history
 
     def _pretrain_layer(self, layer: Autoencoder, data: torch.Tensor, gen: torch.Generator,
-                        quiet: bool, desc: str) -> list[float]:
+                        quiet: bool, desc: str, held: torch.Tensor | None = None,
+                        held_curve: list[float] | None = None) -> list[float]:
         cfg = self.config
         opt = torch.optim.Adam(layer.parameters(), lr=cfg.lr)
         n = data.shape[0]
@@ -128,6 +145,11 @@ class StackedAutoencoder:
                 opt.step()
                 total += error.item() * len(idx)
             epoch_losses.append(total / n)
+            if held is not None and held_curve is not None:
+                with torch.no_grad():  # the clean reconstruction error, as the training's
+                    errors = [layer.objective(c, c, cfg)[1].item() * len(c)
+                              for c in held.split(_CHUNK)]
+                held_curve.append(sum(errors) / len(held))
         return epoch_losses
 
     def finetune(self, x: np.ndarray, y: np.ndarray, n_classes: int, quiet: bool = True) -> dict:

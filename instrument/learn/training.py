@@ -217,6 +217,7 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     # 1. gesture windows, with a held-out tail per recording
     t0 = time.perf_counter()
     train_parts, test_parts, frame_parts, train_labels = [], [], [], []
+    time_parts: list[np.ndarray] = []
     names = list(labels.gesture_files) if labels else []
     # A pointer keeps the polar steps (spec None); any other stream gets per-channel
     # normalisation learned here and stored in the bundle (gesture/stream.py).
@@ -229,12 +230,17 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         label = (label_of_recording or [None] * len(recordings))[i]
         train_labels.append(np.full(len(train), names.index(label) if label in names else -1))
         if train_cfg.holdout > 0:
-            test, frames = evaluation_windows(rec, gesture_cfg, train_cfg.holdout, spec)
+            test, frames, times = evaluation_windows(rec, gesture_cfg, train_cfg.holdout, spec,
+                                                     with_times=True)
             test_parts[-1] = test
             frame_parts.append(frames)
+            # recordings one after another, a second apart: times keep increasing
+            offset = time_parts[-1][-1] + 1.0 if time_parts and len(time_parts[-1]) else 0.0
+            time_parts.append(times - (times[0] if len(times) else 0.0) + offset)
     windows = np.concatenate(train_parts).astype(np.float32)
     held_out = np.concatenate(test_parts).astype(np.float32)
     frames_held = np.concatenate(frame_parts).astype(np.float32) if frame_parts else None
+    times_held = np.concatenate(time_parts) if time_parts else None
     window_labels = np.concatenate(train_labels)
     if len(windows) < MIN_WINDOWS:
         raise BadInput(f"the gesture recordings give only {len(windows)} training windows "
@@ -258,7 +264,9 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         stage("autoencoders reused", t0)
     else:
         gesture_sae = sae.StackedAutoencoder(windows.shape[1], sae_cfg)
-        gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE")
+        # the held-out tail's reconstruction error too, per epoch (the report draws it)
+        gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE",
+                        held_out=held_out if len(held_out) else None)
         stage("gesture SAE", t0)
         t0 = time.perf_counter()
         sound_sae = sae.StackedAutoencoder(spectral.shape[1], sae_cfg)
@@ -349,12 +357,15 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     eval_windows = held_out if len(held_out) >= 2 * 10 + 2 else windows
     if base is not None:    # --from: seconds matter; a sample says as much
         eval_windows, frames_held = refit.metric_sample(eval_windows, frames_held)
-    quality = measure(runtime, eval_windows, frames_held, seed=train_cfg.seed)
+        times_held = None  # a sample of frames has no times to follow
+    quality = measure(runtime, eval_windows, frames_held, seed=train_cfg.seed,
+                      frame_times=times_held)
     quality["held_out"] = bool(len(held_out) >= 22)
     stage("metrics", t0)
 
     total = time.perf_counter() - start
     losses = {"gesture_sae": _last_losses(gesture_sae.history),
+              "gesture_sae_held_out": _last_losses(gesture_sae.history, "held_out_losses"),
               "sound_sae": _last_losses(sound_sae.history),
               "mapping": (net.history["losses"][-1] if net is not None else None)}
     config.update({"seed": train_cfg.seed, "training_seconds": round(total, 3),
@@ -378,5 +389,5 @@ def _finetune(model, x: np.ndarray, y: np.ndarray, n_classes: int, what: str, qu
     model.finetune(x[keep], y[keep], max(n_classes, 2), quiet=quiet)
 
 
-def _last_losses(history: dict) -> list[float]:
-    return [float(layer[-1]) for layer in (history or {}).get("layer_losses", []) if layer]
+def _last_losses(history: dict, key: str = "layer_losses") -> list[float]:
+    return [float(layer[-1]) for layer in (history or {}).get(key, []) if layer]
