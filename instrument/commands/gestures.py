@@ -98,9 +98,9 @@ def summarize(rec, cfg=None) -> dict:
 def _info(args) -> int:
     import json
 
-    from instrument.formats.recording import read_recording
+    from instrument.gesture.info import summarize_file
 
-    s = summarize(read_recording(args.file))
+    s = summarize_file(args.file)           # streamed: a 100 MB file in a few MB
     if args.json:
         print(json.dumps(s))
         return 0
@@ -115,6 +115,11 @@ def _info(args) -> int:
           f"{s['effective_rate_hz']:.1f} Hz effective, path {s['path_px']:.0f} px "
           f"({s['path_diagonals']:.1f} diagonals), still {100 * s['still_share']:.1f}%, "
           f"{s['width']}x{s['height']}, source {s['source'] or 'unknown'}{extra}")
+    if s.get("long_pauses"):
+        from instrument.gesture.pauses import MAX_PAUSE_S
+
+        print(f"note: {s['long_pauses']} pause(s) longer than {MAX_PAUSE_S:g} s are played as "
+              f"{MAX_PAUSE_S:g} s of stillness (render, train, replay)")
     return 0
 
 

@@ -41,7 +41,13 @@ def run(args) -> int:
     from instrument.commands.midi_options import check_midi_file, midi_settings, wants_midi
 
     check_midi_file(args)
-    model, gestures, midi = args.model, args.gestures, None
+    from instrument.formats.recording import pause_note, read_recording
+
+    model, gestures, midi = args.model, read_recording(args.gestures), None
+    if pause_note(gestures):
+        import sys
+
+        print(pause_note(gestures), file=sys.stderr)
     if wants_midi(args):
         # Loaded once for both the audio and the MIDI render.
         from instrument.formats.recording import read_recording
