@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -167,23 +166,25 @@ import sys, time
 from instrument.formats.recording import RecordingWriter
 start = time.time()
 with RecordingWriter(sys.argv[1], 800, 600, source="test", started_unix=start) as w:
-    print("ready", flush=True)
     i = 0
     while True:
-        w.add(time.time() - start, i % 800, 300)
+        w.add(i * 0.005, i % 800, 300)
+        print(f"wrote {i}", flush=True)      # after add() returned: the line is flushed
         i += 1
-        time.sleep(0.005)
+        time.sleep(0.002)
 """
 
 
-def test_kill_9_of_a_recording_process_loses_at_most_a_tenth_of_a_second(tmp_path):
+def test_kill_9_of_a_recording_process_loses_at_most_the_line_in_flight(tmp_path):
+    """Every sample the writer had written when it was killed is in the file. Counted in
+    samples the writer reported, not in wall-clock time, so load cannot fail it."""
     path = tmp_path / "killed.jsonl"
     proc = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(path)],
                             stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.6)
-        killed_at = time.time()
+        reported = -1
+        while reported < 40:
+            reported = int(proc.stdout.readline().split()[1])
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -192,6 +193,6 @@ def test_kill_9_of_a_recording_process_loses_at_most_a_tenth_of_a_second(tmp_pat
             proc.wait()
     assert not path.exists()
     rec = read_recording(f"{path}.part")  # kept there: the writer was killed before closing
-    assert len(rec) > 20
-    last_sample_unix = rec.header["started_unix"] + rec.t[-1]
-    assert killed_at - last_sample_unix <= 0.1
+    assert len(rec) >= reported + 1       # samples 0..reported, maybe one or two more
+    # the times as written: 6 decimals (µs), exact for these multiples of 5 ms
+    np.testing.assert_allclose(rec.t[:reported + 1], np.arange(reported + 1) * 0.005, atol=1e-9)
