@@ -86,11 +86,12 @@ def check_out_dir(path: str, marker: str, fmt: str, force: bool, what: str,
                        "choose a folder you can write to")
     if not os.path.isdir(path) or not os.listdir(path) or force:
         return
-    try:
-        with open(os.path.join(path, marker), encoding="utf-8") as handle:
-            if json.load(handle).get("format") == fmt:
-                return
-    except (OSError, ValueError, AttributeError):
+    try:  # the format is near the top of what we write: read 4 KB, not a whole big file
+        with open(os.path.join(path, marker), "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+        if head.lstrip().startswith("{") and f'"format": {json.dumps(fmt)}' in head:
+            return
+    except OSError:
         pass
     raise BadInput(f"{what} {path} is not empty and holds no earlier {marker}",
                    "choose a new folder, or add --force to write into it")
