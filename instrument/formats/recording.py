@@ -378,14 +378,19 @@ def replay(rec: Recording, realtime: bool = False, speed: float = 1.0, *,
         speed: Playback speed factor when ``realtime`` (2.0 = twice as fast).
         clock, sleep: The time source and the wait used for pacing (tests pass a fake
             clock to check the pacing exactly, without depending on the machine's load).
+
+    Times come with long pauses shortened (``gesture.pauses``), as every player uses them.
     """
     if not (speed > 0 and math.isfinite(speed)):
         raise BadInput(f"replay speed {speed!r} must be a positive number")
     if len(rec.t) == 0:
         return
+    from instrument.gesture.pauses import cap_pauses
+
+    played, _ = cap_pauses(rec.t)       # a 10-hour gap waits 10 s, as the gesture path plays it
     start = clock()
-    t0 = float(rec.t[0])
-    for t, x, y in zip(rec.t.tolist(), rec.x.tolist(), rec.y.tolist()):
+    t0 = float(played[0])
+    for t, x, y in zip(played.tolist(), rec.x.tolist(), rec.y.tolist()):
         if realtime:
             delay = start + (t - t0) / speed - clock()
             if delay > 0:

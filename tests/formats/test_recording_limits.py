@@ -122,3 +122,16 @@ def test_streaming_memory_is_bounded(tmp_path):
     tracemalloc.stop()
     assert count == n
     assert peak < size / 4, (peak, size)     # chunks of 8192 samples: ~0.5 MB of arrays
+
+
+def test_replay_waits_a_long_pause_as_10_s():
+    from test_recording import FakeClock
+
+    from instrument.formats.recording import Recording, replay
+
+    t = np.array([0.0, 0.05, 36000.05, 36000.1])
+    rec = Recording(header={}, width=10, height=10, t=t, x=np.arange(4.0), y=np.arange(4.0))
+    clock = FakeClock(0.0)
+    got = [(s[0], clock.now) for s in replay(rec, realtime=True, clock=clock, sleep=clock.sleep)]
+    np.testing.assert_allclose([g[1] for g in got], [0.0, 0.05, 10.05, 10.1], atol=1e-9)
+    np.testing.assert_allclose([g[0] for g in got], [0.0, 0.05, 10.05, 10.1], atol=1e-9)
