@@ -89,6 +89,13 @@ def test_out_folder_rules(run_cli, demo, tmp_path):
     one_line(run_cli(*base, "--out", str(demo)), "holds, --audio")
     one_line(run_cli("match", "--generate-demo", str(mine)), "not empty")
     assert (mine / "notes.txt").read_text() == "precious"
+    # a folder holding an earlier demo is the same kind of artefact: written again, no --force
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "demo.json").write_text('{\n  "format": "instrument-match-demo",\n  "version": 1\n}\n')
+    res = run_cli("match", "--generate-demo", str(earlier))
+    assert res.code == 0, res.err
+    assert (earlier / "truth.csv").read_text().count("\n") == 321
 
 
 @pytest.mark.parametrize("extra,words", [
