@@ -36,6 +36,7 @@ bench: setup
 	$(PY) benchmarks/matching.py
 	$(PY) benchmarks/sound.py
 	$(PY) benchmarks/gestures_speed.py
+	$(PY) benchmarks/stream_speed.py
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/latency.py
 
