@@ -173,15 +173,44 @@ def _info(args) -> int:
         print(f"{args.bank}: audio bank, {len(bank)} slices from {len(src.files)} file(s) at "
               f"{src.rate} Hz{' (audio embedded)' if src.embedded else ''}; slices "
               f"{lengths.min():.3g}..{lengths.max():.3g} s, median {np.median(lengths):.3g} s")
-        print(f"features: {bank.feature_dim} of the first {cfg.seconds:g} s "
-              f"({bank.feature_config})")
+        print(f"features of the first {cfg.seconds:g} s: "
+              f"{feature_text(bank.feature_config, src.rate, bank.feature_dim)}")
         return 0
     print(f"{args.bank}: {len(bank)} sounds of {cfg.seconds:g} s at {cfg.rate} Hz, "
           f"seed {cfg.seed}")
-    print(f"features: {bank.feature_dim} ({bank.feature_config})")
+    print(f"features: {feature_text(bank.feature_config, cfg.rate, bank.feature_dim)}")
     physical = bank.params_physical()
     for i, param in enumerate(bank.table):
         col = physical[:, i]
-        print(f"  {param.name:<11} {param.scale} {param.range_text:<14} "
-              f"drawn {col.min():.4g}..{col.max():.4g}, median {np.median(col):.4g}")
+        print(f"  {param.name:<11} {param.scale} {param.range_text:<14} drawn "
+              f"{plain(col.min(), param.unit)}..{plain(col.max(), param.unit)}, "
+              f"median {plain(np.median(col), param.unit)}")
+    from instrument.sound.params import PERFORMANCE_RATE, carson_bandwidth
+
+    widest = float(carson_bandwidth(physical, bank.table).max()) if len(bank) else 0.0
+    if widest > 0:
+        fits = "fits under" if widest <= PERFORMANCE_RATE / 2 else "PASSES (aliasing)"
+        print(f"  widest FM band (Carson's rule) {widest:.0f} Hz: {fits} the "
+              f"{PERFORMANCE_RATE / 2:.0f} Hz Nyquist of {PERFORMANCE_RATE} Hz playback")
     return 0
+
+
+def plain(value: float, unit: str = "") -> str:
+    """A value in plain decimals with its unit (params.format_value)."""
+    from instrument.sound.params import format_value
+
+    return format_value(value, unit)
+
+
+def feature_text(cfg, rate: float, dim: int) -> str:
+    """What the features are, in words (not the config's Python repr)."""
+    top = cfg.max_hz if cfg.max_hz is not None else rate / 2
+    if cfg.kind == "bands":
+        what = (f"{cfg.n_bands} {cfg.band_scale}-spaced FFT bands {plain(cfg.min_hz, 'Hz')}.."
+                f"{plain(top, 'Hz')}")
+    else:
+        what = f"{dim} values, every FFT bin (raw single-sided spectrum)"
+    window = "Hann window" if cfg.window == "hann" else "no window"
+    scale = (f"0..1 over {cfg.db_range:g} dB" if cfg.compression == "db"
+             else f"{cfg.compression} compression")
+    return f"{what}, {window}, {scale}"

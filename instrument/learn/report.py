@@ -21,6 +21,18 @@ def _map_colours(points: np.ndarray) -> np.ndarray:
     return np.column_stack([u[:, 0], u[:, 1], 1 - 0.5 * (u[:, 0] + u[:, 1])]) * 0.85 + 0.1
 
 
+def _colour_key(fig, ax) -> None:
+    """A small inset: the colour of each place on the sound map (the colour legend)."""
+    key = ax.inset_axes([0.78, 0.78, 0.2, 0.2])
+    u = np.linspace(0, 1, 32)
+    xx, yy = np.meshgrid(u, u)
+    rgb = np.stack([xx, yy, 1 - 0.5 * (xx + yy)], axis=-1) * 0.85 + 0.1
+    key.imshow(rgb, origin="lower", extent=(0, 1, 0, 1))
+    key.set_xticks([])
+    key.set_yticks([])
+    key.set_title("colour key", fontsize=6)
+
+
 def stroke_from_window(window: np.ndarray, steps: int) -> np.ndarray:
     """(steps + 1, 2) pointer path (y up) redrawn from a sin/cos/rho or theta/rho window."""
     per = window.shape[0] // steps
@@ -51,6 +63,7 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     plt = pyplot("the training report")
 
     from instrument.learn.mapping import whitened_axes
+    from instrument.learn.report_continuity import draw_continuity_view, param_text
     from instrument.runtime import Runtime
 
     runtime = Runtime.from_bundle(model_dir)
@@ -62,35 +75,48 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     bank_colours = _map_colours(runtime.bank_map)
     gesture_2d = whitened_axes(runtime.features_batch(windows), 2)
 
-    fig = plt.figure(figsize=(15, 15), dpi=90)
-    grid = fig.add_gridspec(3, max(4, n_examples), hspace=0.55, wspace=0.3)
+    fig = plt.figure(figsize=(15, 19.5), dpi=90)
+    grid = fig.add_gridspec(4, max(4, n_examples), hspace=0.6, wspace=0.32)
     ax = fig.add_subplot(grid[0, 0])
     hist = summary["histories"]
-    for name, style in (("gesture_sae", "-"), ("sound_sae", "--")):
-        for k, losses in enumerate((hist.get(name) or {}).get("layer_losses", [])):
-            ax.plot(np.arange(1, len(losses) + 1), losses, style,
-                    label=f"{name.replace('_', ' ')} layer {k + 1}")
+    colour = 0
+    for name, label in (("gesture_sae", "gesture"), ("sound_sae", "sound")):
+        record = hist.get(name) or {}
+        held = record.get("held_out_losses") or []
+        for k, losses in enumerate(record.get("layer_losses", [])):
+            epochs = np.arange(1, len(losses) + 1)
+            ax.plot(epochs, losses, "-", color=f"C{colour}", label=f"{label} layer {k + 1}")
+            if k < len(held) and held[k]:
+                ax.plot(epochs, held[k], ":", color=f"C{colour}", lw=2,
+                        label=f"{label} layer {k + 1}, held-out")
+            colour += 1
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_title("autoencoder pretraining loss")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("reconstruction error")
+    ax.set_title("autoencoder pretraining loss\n(solid: training, dotted: held-out)")
+    ax.legend(fontsize=6)
     ax = fig.add_subplot(grid[0, 1])
     if hist.get("mapping"):
         losses = hist["mapping"]["losses"]
-        ax.plot(np.arange(1, len(losses) + 1), losses, color="k")
+        ax.plot(np.arange(1, len(losses) + 1), losses, color="k", label="training pairs")
         ax.set_yscale("log")
+        ax.legend(fontsize=7, title="held-out strokes have\nno paired sound", title_fontsize=7)
     ax.set_xlabel("epoch")
+    ax.set_ylabel("squared error (standardised)")
     ax.set_title("mapping network loss")
     ax = fig.add_subplot(grid[0, 2])
     ax.scatter(runtime.bank_map[:, 0], runtime.bank_map[:, 1], s=3, c=bank_colours)
     ax.set_title(f"the sound bank ({runtime.n_sounds} sounds)")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_xlabel("sound map axis 1")
+    ax.set_ylabel("sound map axis 2")
+    _colour_key(fig, ax)
     ax = fig.add_subplot(grid[0, 3])
     ax.scatter(gesture_2d[:, 0], gesture_2d[:, 1], s=3, c=bank_colours[played])
-    ax.set_title("gestures, coloured by\nthe sound they play")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_title("held-out gestures, coloured by\nthe sound they play")
+    ax.set_xlabel("gesture feature axis 1")
+    ax.set_ylabel("gesture feature axis 2")
+    ax.text(0.02, 0.02, "colour: the played sound's\nplace on the sound map", fontsize=7,
+            transform=ax.transAxes, va="bottom")
 
     moving = np.flatnonzero(np.abs(windows).sum(axis=1) > 0)
     picks = rng.choice(moving if len(moving) >= n_examples else np.arange(len(windows)),
@@ -102,12 +128,12 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
         ax.plot(path_xy[:, 0], path_xy[:, 1], color=bank_colours[played[j]], lw=2)
         ax.plot(*path_xy[-1], "o", color="k", ms=4)
         ax.set_aspect("equal", adjustable="datalim")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.tick_params(labelsize=7)
         p = runtime.bank_params[played[j]]
-        ax.set_title("\n".join(f"{n} {v:.3g}" for n, v in zip(runtime.param_names, p)),
+        ax.set_title("\n".join(param_text(q.name, v, q.unit) for q, v in zip(runtime.table, p)),
                      fontsize=8)
-        ax.set_xlabel(f"stroke {i + 1}: sound #{played[j]}", fontsize=8)
+        ax.set_xlabel(f"stroke {i + 1} (window diagonals; dot = now)\nplays sound "
+                      f"#{played[j]}, line in its colour", fontsize=8)
     # third row: the descriptor view (report_descriptors.py), on the held-out windows in order
     from instrument.formats.bundle import load_bundle
     from instrument.learn.report_descriptors import draw_descriptor_view
@@ -116,12 +142,19 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     draw_descriptor_view(fig, [grid[2, 0:2], grid[2, 2], grid[2, 3]], load_bundle(model_dir),
                          runtime, ordered)
     metrics = summary.get("metrics", {})
+    # fourth row: continuity in time (report_continuity.py)
+    draw_continuity_view(fig, [grid[3, 0:2], grid[3, 2:4]], runtime, ordered,
+                         metrics.get("continuity_in_time"), runtime.gesture_config.rate_hz)
+    title = [f"{os.fspath(model_dir)}: {summary.get('gesture_seconds', float('nan')):.0f} s of "
+             f"gestures, {len(summary['windows'])} training windows, "
+             f"{len(summary['held_out'])} held-out, {runtime.n_sounds} sounds"]
     if metrics:
         m, r = metrics["model"], metrics["random"]
-        fig.suptitle("trustworthiness {:.3f} (random {:.3f}), continuity {:.3f} ({:.3f}), "
+        title.append("trustworthiness {:.3f} (random {:.3f}), continuity {:.3f} ({:.3f}), "
                      "coverage {:.2f}, stability {:.3f}".format(
                          m["trustworthiness"], r["trustworthiness"], m["continuity"],
                          r["continuity"], m["coverage"], m.get("stability", float("nan"))))
+    fig.suptitle("\n".join(title), y=0.995)
     from instrument.formats.safe_io import save_png
 
     try:

@@ -375,7 +375,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
     summary = {"seconds": total, "timings": timings, "losses": losses, "metrics": quality,
                "histories": {"gesture_sae": gesture_sae.history, "sound_sae": sound_sae.history,
                              "mapping": net.history if net is not None else None},
-               "windows": windows, "held_out": held_out}
+               "windows": windows, "held_out": held_out,
+               "gesture_seconds": float(sum(rec.duration for rec in recordings))}
     return config, arrays, summary
 
 

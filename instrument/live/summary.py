@@ -32,7 +32,9 @@ def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None 
              f"{loop.still_frames} while still)"
              + (f" in {seconds:.1f} s" if seconds is not None else "")]
     rejected = loop.tracker.rejected + (osc_in.rejected if osc_in is not None else 0)
-    parts.append(f"{loop.dropped_still} dropped, {rejected} bad pointer samples ignored")
+    parts.append(f"{loop.dropped_still} still frames skipped because they were late (the "
+                 f"loop was busy; skipped rather than sent in a burst), {rejected} bad pointer "
+                 "samples ignored")
     if osc_in is not None:
         bad = ", ".join(f"{count} {kind.replace('_', ' ')}"
                         for kind, count in osc_in.counts.items() if count and kind != "ok")
@@ -49,8 +51,10 @@ def summary(loop: ControlLoop, osc_out=None, osc_in=None, seconds: float | None 
     if loop.fixed_latency is not None:
         parts.append(f"fixed latency {loop.fixed_latency * 1e3:.1f} ms, {late} changes late")
     if lat["n"]:
-        parts.append(f"control latency input->sent p50 {lat['p50'] * 1e3:.3f} ms, "
-                     f"p99 {lat['p99'] * 1e3:.3f} ms, max {lat['max'] * 1e3:.3f} ms")
+        parts.append(f"control latency (from a pointer sample arriving to its control frame "
+                     f"sent to every output): half the frames within {lat['p50'] * 1e3:.3f} ms "
+                     f"(p50), 99 in 100 within {lat['p99'] * 1e3:.3f} ms (p99), the slowest "
+                     f"{lat['max'] * 1e3:.3f} ms; the audio device's buffer comes on top")
     else:
         parts.append("no pointer input, so no latency measured")
     return "Performance: " + "; ".join(parts) + "."
@@ -60,7 +64,9 @@ def latency_table(loop: ControlLoop, audio_block_s: float | None = None) -> str:
     """The ``--latency-report`` table (milliseconds)."""
     rows = [("input -> control frame sent", loop.latency.percentiles()),
             ("still frame: due -> sent", loop.still_lateness.percentiles())]
-    lines = [f"{'path':34s} {'n':>7s} {'p50':>8s} {'p95':>8s} {'p99':>8s} {'max':>8s}"]
+    lines = ["milliseconds; p50: half the frames were faster, p95/p99: all but 1 in 20 / 1 in "
+             "100, max: the slowest; n: frames measured",
+             f"{'path':34s} {'n':>7s} {'p50':>8s} {'p95':>8s} {'p99':>8s} {'max':>8s}"]
     for name, p in rows:
         cells = " ".join(f"{p[k] * 1e3:8.3f}" for k in ("p50", "p95", "p99", "max"))
         lines.append(f"{name:34s} {p['n']:7d} {cells}")

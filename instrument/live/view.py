@@ -105,14 +105,19 @@ class LiveView:
 
     def lines(self, loop: ControlLoop) -> list[str]:
         """The text shown top left."""
+        from instrument.sound.params import format_value
+
         snap = loop.snapshot
-        params = "   ".join(f"{p.name} {value:.4g}{(' ' + p.unit) if p.unit else ''}"
-                            for p, value in zip(self.table, loop.params))
+        # muted: what is heard (and sent over OSC) is amplitude 0, so that is what is shown
+        params = "   ".join(
+            f"{p.name} 0 (muted)" if snap.muted and p.name == "amplitude"
+            else f"{p.name} {format_value(value, p.unit)}"
+            for p, value in zip(self.table, loop.params))
         state = ("MUTED  " if snap.muted else "") + ("HOLD  " if snap.held else "")
         sound = f"sound {snap.sound} of {self.n_sounds}" if snap.sound >= 0 else "move to play"
         osc_errors = loop.osc_out.error_count if loop.osc_out is not None else 0
         return [f"{state}{sound}", params, self.descriptor_line(),
-                f"frames {snap.frames}   dropped {loop.dropped_still}   "
+                f"frames {snap.frames}   late still frames skipped {loop.dropped_still}   "
                 f"bad input {loop.tracker.rejected}   OSC errors {osc_errors}",
                 KEYS_HELP]
 

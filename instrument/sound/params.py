@@ -343,3 +343,11 @@ def alias_free(physical, table: ParamTable = PARAM_TABLE,
         values[..., r] = np.where(over & (cap < table[i].low),
                                   np.clip(ratio_cap, table[r].low, ratio), ratio)
     return values
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """A parameter value as a musician reads it: plain decimals with the unit (``1070 Hz``,
+    ``82.4 Hz``, ``2.25``), never ``1.07e+03``."""
+    if unit == "Hz":
+        return f"{value:.0f} Hz" if abs(value) >= 100 else f"{value:.1f} Hz"
+    return f"{value:.2f}{' ' + unit if unit else ''}"
