@@ -33,6 +33,7 @@ from instrument.sound.smoothed_fm import (
     to_smoothing_space,
 )
 
+MAX_AUDIO_S = 2 * 3600.0  # the longest audio one render writes (long pauses count 10 s)
 TAIL_S = 0.25  # audio kept after the last control frame, so the last sound is heard
 ENGINES = ("numpy", "pyo")
 
@@ -96,6 +97,12 @@ def render(model, recording, out_wav: str | os.PathLike | None,
     if controls_csv is not None:
         write_controls_csv(controls_csv, times, sounds, params, runtime.param_names)
     seconds = float(times[-1]) + TAIL_S
+    if out_wav is not None and seconds > MAX_AUDIO_S:
+        # checked before the audio is allocated (2 h at 44.1 kHz is 1.3 GB of float32)
+        raise BadInput(f"gesture file {rec.path or '(recording)'} would render "
+                       f"{seconds / 3600:.1f} hours of audio, more than the "
+                       f"{MAX_AUDIO_S / 3600:g} hours one render writes",
+                       "split the recording into shorter files")
     kind = getattr(runtime, "sound_kind", "fm")
     if out_wav is not None and kind == "audio":
         write_wav(os.fspath(out_wav), _render_sampler(runtime, times, sounds, seconds, rate,

@@ -101,3 +101,17 @@ def test_huge_times_render_and_info_say_the_pause_is_shortened(tmp_path, run_cli
     import soundfile as sf
 
     assert sf.info(str(tmp_path / "late.wav")).duration < 12.0    # not 1e12 s of audio
+
+
+def test_render_refuses_hours_of_audio_before_allocating(tmp_path, model, monkeypatch):
+    from instrument.errors import BadInput
+    from instrument.live import render as render_module
+
+    monkeypatch.setattr(render_module, "MAX_AUDIO_S", 5.0)   # stands for the 2-hour bound
+    path = str(tmp_path / "long.jsonl")
+    t = np.arange(0, 8.0, 0.02)
+    write_recording(path, Recording(make_header(800, 600), 800, 600, t,
+                                    100 + 50 * np.sin(t), 300 + 50 * np.cos(t)))
+    with pytest.raises(BadInput, match="would render 0.0 hours of audio.*split the recording"):
+        render_module.render(model, path, str(tmp_path / "long.wav"))
+    assert not (tmp_path / "long.wav").exists()
