@@ -1,7 +1,8 @@
 """Speed of the gesture path: live window_at (the performance hot path), offline frames of
-the 7-minute demo recording, and one PointerWindow draw (dummy video driver).
+the 7-minute demo recording, one PointerWindow draw (dummy video driver), and `gestures info`
+streaming a generated ~100 MB recording (time and tracemalloc peak).
 
-Usage: python benchmarks/gestures_speed.py [--json]
+Usage: python benchmarks/gestures_speed.py [--json] [--big-mb 100]
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
 
 from instrument.config import GestureConfig  # noqa: E402
 from instrument.formats.recording import read_recording  # noqa: E402
-from instrument.gesture.steps import GestureTracker, frames_from_recording, windows_from_recording  # noqa: E402
+from instrument.gesture.steps import frames_from_recording, windows_from_recording  # noqa: E402
+from instrument.gesture.tracker import GestureTracker  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--big-mb", type=float, default=100.0,
+                        help="size of the generated recording for the info rows (0: skip)")
     args = parser.parse_args()
     rec = read_recording(os.path.join(ROOT, "recordings", "demo.jsonl"))
     cfg = GestureConfig()
@@ -68,6 +72,9 @@ def main() -> int:
     except Exception as err:  # noqa: BLE001 - pygame missing or no dummy driver: report, do not fail
         rows.append((f"PointerWindow.draw skipped: {err}", float("nan"), ""))
 
+    if args.big_mb > 0:
+        rows.extend(_info_rows(args.big_mb))
+
     if args.json:
         print(json.dumps({name: value for name, value, _ in rows}))
     else:
@@ -76,6 +83,47 @@ def main() -> int:
         for name, value, unit in rows:
             print(f"{name:<{width}}  {value:>10.3f} {unit}")
     return 0
+
+
+def _write_big_recording(path: str, megabytes: float) -> int:
+    """A mouse-like recording of about ``megabytes`` MB (~36 bytes a line); its sample count."""
+    from instrument.formats.recording import make_header
+
+    n = int(megabytes * 1e6 / 36)
+    rng = np.random.default_rng(0)
+    with open(path, "w") as f:
+        f.write(json.dumps(make_header(1280, 800, source="benchmark")) + "\n")
+        t0 = 0.0
+        for start in range(0, n, 100_000):
+            m = min(100_000, n - start)
+            t = t0 + np.cumsum(rng.uniform(0.008, 0.016, m))
+            t0 = float(t[-1])
+            x = 640 + 500 * np.sin(t * 0.9) * np.cos(t * 0.13)
+            y = 400 + 300 * np.sin(t * 1.7)
+            f.writelines(f'{{"t":{a:.6f},"x":{b:.1f},"y":{c:.1f}}}\n' for a, b, c in zip(t, x, y))
+    return n
+
+
+def _info_rows(megabytes: float) -> list:
+    import tempfile
+    import time
+    import tracemalloc
+
+    from instrument.gesture.info import summarize_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "big.jsonl")
+        n = _write_big_recording(path, megabytes)
+        size = os.path.getsize(path) / 1e6
+        start = time.perf_counter()
+        summarize_file(path)
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        summarize_file(path)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    name = f"gestures info, streamed ({size:.0f} MB, {n} samples)"
+    return [(name, seconds, "s"), (f"  peak memory (tracemalloc; file {size:.0f} MB)", peak, "MB")]
 
 
 if __name__ == "__main__":
