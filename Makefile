@@ -39,6 +39,7 @@ bench: setup
 	$(PY) benchmarks/stream_speed.py
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/latency.py
+	$(PY) benchmarks/scaling.py
 
 clean:
 	rm -rf out .pytest_cache

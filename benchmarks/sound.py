@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/sound.py --json     # one JSON object
 
 Targets (issue 4): the 5000 x 1 s corpus at 22050 Hz in <= 2 s on 2 cores, with bounded
-memory (compare the peak with the 441 MB that holding all the audio would take).
+memory (compare the peak with the 441 MB that holding all the audio would take). Issue 12
+rows: a bank from 1 hour of audio (wall time, peak memory), the sampler voice's realtime
+factor, the example Pd patch's 1000 x 1 s corpus in pd -batch.
 """
 
 from __future__ import annotations
@@ -81,6 +83,73 @@ def engines(rate: int = 44100, seconds: float = 10.0, frame_hz: float = 100.0) -
             "rms_difference": float(np.sqrt(np.mean((a - b) ** 2)))}
 
 
+def audio_bank(minutes: float = 60.0, rate: int = 44100) -> dict:
+    """Bank build from one long file of tone and noise hits (a FLAC written here)."""
+    import tempfile
+
+    import soundfile as sf
+
+    from instrument.sound.audio_bank import build_audio_bank
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory(prefix="instrument-bench-") as work:
+        path = os.path.join(work, "hour.flac")
+        with sf.SoundFile(path, "w", rate, 1, "PCM_16") as fh:
+            t = np.arange(rate) / rate
+            for _ in range(int(minutes * 60)):  # one hit per second, varied
+                hz = 80 * 2 ** (rng.random() * 5)
+                env = np.exp(-t * (4 + 20 * rng.random()))
+                hit = np.sin(2 * np.pi * hz * t) + rng.standard_normal(rate) * rng.random() ** 2
+                fh.write((0.25 * hit * env).astype(np.float32))
+        tracemalloc.start()
+        start = time.perf_counter()
+        bank, report = build_audio_bank([path], os.path.join(work, "bank.npz"),
+                                        SoundConfig(rate=22050), log=lambda line: None)
+        wall = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return {"minutes": minutes, "rate": rate, "slices": len(bank), "build_s": wall,
+            "peak_mb": peak / 1e6, "all_audio_mb": minutes * 60 * rate * 4 / 1e6}
+
+
+def sampler(rate: int = 44100, block: int = 256, seconds: float = 10.0) -> dict:
+    """The sampler voice's numpy core in live-sized blocks, a new slice every 20 blocks."""
+    from instrument.sound.sampler import Sampler
+
+    rng = np.random.default_rng(0)
+    slices = [(rng.standard_normal(int(rate * d)) * 0.2).astype(np.float32)
+              for d in rng.uniform(0.1, 2.0, 100)]
+    buf = np.zeros(block, np.float32)
+    blocks = int(seconds * rate / block)
+
+    def run():
+        voice = Sampler(slices, rate, "loop")
+        for i in range(blocks):
+            if i % 20 == 0:
+                voice.set_slice(int(rng.integers(0, len(slices))))
+            voice.render(buf)
+
+    spent = best_of(3, run)
+    return {"rate": rate, "block": block, "rtf": blocks * block / rate / spent,
+            "per_block_us": spent / blocks * 1e6}
+
+
+def pd_corpus(n: int = 1000, seconds: float = 1.0, rate: int = 22050) -> dict | None:
+    """The example Pd patch's corpus in pd -batch (None when Pd is not installed)."""
+    import shutil
+
+    if not (shutil.which("pd") or shutil.which("puredata")):
+        return None
+    from instrument.sound.pd_synth import build_pd_bank
+
+    patch = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "examples", "subtractive.pd")
+    start = time.perf_counter()
+    build_pd_bank(patch, SoundConfig(n_sounds=n, seconds=seconds, rate=rate))
+    return {"sounds": n, "seconds_each": seconds, "rate": rate,
+            "build_s": time.perf_counter() - start}
+
+
 def table(result: dict) -> str:
     c, r, e = result["corpus"], result["realtime"], result["engines"]
     rows = [
@@ -98,6 +167,21 @@ def table(result: dict) -> str:
         ("control render, pyo offline", f"{e['audio_s']:.0f} s, {e['frames']} frames",
          f"{e['pyo_s']:.3f} s", f"rms diff vs numpy {e['rms_difference']:.4f}"),
     ]
+    a, sp, pdc = result.get("audio_bank"), result.get("sampler"), result.get("pd_corpus")
+    if a:
+        rows += [("audio bank build", f"{a['minutes']:g} min of audio @ {a['rate']} Hz (FLAC), "
+                                      "onsets", f"{a['build_s']:.1f} s wall, {a['slices']} slices",
+                  ""),
+                 ("audio bank peak memory", "tracemalloc peak during the build",
+                  f"{a['peak_mb']:.0f} MB", f"bounded (all audio: {a['all_audio_mb']:.0f} MB)")]
+    if sp:
+        rows.append(("sampler voice (numpy)", f"{sp['block']}-sample blocks @ {sp['rate']} Hz, "
+                     "switch every 20", f"{sp['rtf']:.0f}x realtime "
+                     f"({sp['per_block_us']:.0f} us/block)", "> 1x"))
+    if pdc:
+        rows.append(("Pd batch corpus", f"{pdc['sounds']} x {pdc['seconds_each']:g} s @ "
+                     f"{pdc['rate']} Hz, examples/subtractive.pd",
+                     f"{pdc['build_s']:.1f} s wall (with features)", ""))
     widths = [max(len(row[i]) for row in rows + [("measure", "setting", "result", "target")])
               for i in range(4)]
     line = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
@@ -117,11 +201,15 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="corpus threads (default: available CPUs, at most 4)")
     parser.add_argument("--repeats", type=int, default=3, help="best of N corpus builds")
+    parser.add_argument("--quick", action="store_true",
+                        help="leave out the audio bank build from 1 hour of audio")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     result = {"cpus": os.cpu_count(), "load_before": load_before,
               "corpus": corpus(args.n, 1.0, 22050, args.workers, args.repeats),
               "realtime": realtime(), "engines": engines(),
+              "sampler": sampler(), "pd_corpus": pd_corpus(),
+              "audio_bank": None if args.quick else audio_bank(),
               "load_after": os.getloadavg()[0]}
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0

@@ -53,12 +53,16 @@ def bank_of(base):
 
     arrays = base.arrays["sound_bank"]
     configs = base.config["configs"]
-    return SoundBank(np.asarray(arrays["params_unit"], np.float32),
+    from instrument.sound.bank_kind import restore_kind
+
+    bank = SoundBank(np.asarray(arrays["params_unit"], np.float32),
                      np.asarray(arrays["features"], np.float32),
                      config_from_dict(SoundConfig, configs["sound"], "sound config"),
                      config_from_dict(FeatureConfig, configs["features"], "feature config"),
                      ParamTable.from_dict(base.config["param_table"]),
                      arrays.get("descriptors"))
+    # audio slices / a pyo or Pd synth stay what the refitted model plays (bank_kind.py)
+    return restore_kind(bank, base.config, arrays, f"model {base.path}")
 
 
 def window_times(rec, gesture_cfg, n_windows: int) -> np.ndarray:

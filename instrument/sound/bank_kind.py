@@ -137,3 +137,17 @@ def pd_synth_of(runtime):
         raise ModelFileError(f"Pd patch {patch} declares {', '.join(table.names)}; {where} "
                              f"was trained on {', '.join(runtime.table.names)}", _FIX)
     return patch, table
+
+
+def restore_kind(bank, config: dict, arrays: dict, where: str):
+    """Give a SoundBank rebuilt from a bundle (``train --from``) its kind and sources back."""
+    kind = bundle_kind(config)
+    if kind == "fm":
+        return bank
+    bank.kind = kind
+    entry = config["sound_source"]
+    if kind == "audio":
+        bank.sources = audio_sources_of(config, {"sound_bank": arrays}, len(bank), where)
+    else:
+        bank.synth = dict(entry.get("synth") or {})
+    return bank
