@@ -8,6 +8,8 @@ import os
 
 
 def _number(kind, text: str, low=None, high=None, low_open=False):
+    if len(text) > 40:                     # never convert (or echo) a 5000-digit number
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range")
     try:
         value = kind(text)
     except ValueError:
@@ -92,24 +94,30 @@ SAMPLE_RATE = int_in(8000, 192000, "Hz")
 WINDOW_PX = int_in(1, 100_000, "px")
 
 
+# The generic types below are a safety net for arguments without their own range (prefer
+# int_in / float_in, whose message names the range that makes sense).
+_MAX_INT = 2**31 - 1
+_MAX_FLOAT = 1e9
+
+
 def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    return _number(int, text, low=1)
+    """An integer in 1..2**31-1."""
+    return _number(int, text, low=1, high=_MAX_INT)
 
 
 def nonnegative_int(text: str) -> int:
-    """An integer >= 0."""
-    return _number(int, text, low=0)
+    """An integer in 0..2**31-1."""
+    return _number(int, text, low=0, high=_MAX_INT)
 
 
 def positive_float(text: str) -> float:
-    """A finite float > 0."""
-    return _number(float, text, low=0.0, low_open=True)
+    """A finite float > 0 and <= 1e9."""
+    return _number(float, text, low=0.0, high=_MAX_FLOAT, low_open=True)
 
 
 def nonnegative_float(text: str) -> float:
-    """A finite float >= 0."""
-    return _number(float, text, low=0.0)
+    """A finite float in 0..1e9."""
+    return _number(float, text, low=0.0, high=_MAX_FLOAT)
 
 
 def finite_float(text: str) -> float:

@@ -92,3 +92,14 @@ def test_cli_numbers_out_of_range_are_one_line_exit_2(capsys, argv, words):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("func, text, words", [
+    (argtypes.positive_int, "3000000000", "must be <= 2147483647"),
+    (argtypes.nonnegative_int, "9" * 5000, "(5000 characters) is out of range"),
+    (argtypes.positive_float, "1e300", "must be <= 1000000000.0"),
+])
+def test_generic_types_are_bounded_too(func, text, words):
+    with pytest.raises(argparse.ArgumentTypeError) as err:
+        func(text)
+    assert words in str(err.value)
