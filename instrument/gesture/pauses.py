@@ -80,3 +80,9 @@ def check_frame_count(count: float, what: str = "the recording") -> None:
         raise BadInput(f"{what} would give {count:.0f} control frames, more than the "
                        f"{MAX_FRAMES} one call computes",
                        "split the recording into shorter files")
+
+
+def source_name(rec) -> str:
+    """How a refusal names a recording: its file, or "the recording"."""
+    path = getattr(rec, "path", None)
+    return f"recording {path}" if path else "the recording"

@@ -51,6 +51,7 @@ import numpy as np
 from instrument.config import GestureConfig
 from instrument.errors import BadInput
 from instrument.gesture.pauses import cap_pauses, check_frame_count
+from instrument.gesture.pauses import source_name as _name
 
 # A jump happens within this many seconds before the sample that lands after it.
 _JUMP_S = 1e-9
@@ -338,11 +339,6 @@ def windows_from_recording(rec, cfg: GestureConfig,
     out = np.zeros((len(ends), geom.dim), dtype=np.float32)
     _windows(t, seg, ends, last, geom, out)
     return out
-
-
-def _name(rec) -> str:
-    path = getattr(rec, "path", None)
-    return f"recording {path}" if path else "the recording"
 
 
 # --- raw steps, for inspection and plots -----------------------------------------------
