@@ -220,16 +220,18 @@ def _heldout_families() -> tuple[str, ...]:
 
 
 def training_windows(bundle, runtime) -> np.ndarray | None:
-    """The model's training windows (its recordings found in recordings/, less the held-out
-    tail), for the paper's pairing; None when they are not found."""
+    """The model's training windows (its recordings where training saw them, or in
+    recordings/; less the held-out tail), for the paper's pairing; None when not found."""
     import os
 
     from instrument.formats.recording import read_recording
     from instrument.gesture import steps
     from instrument.learn.evaluation import split_windows
 
-    names = bundle.config.get("gesture_files") or []
-    paths = [os.path.join("recordings", n) for n in names]
+    names = [n for n in bundle.config.get("gesture_files") or [] if isinstance(n, str)]
+    kept = [p for p in bundle.config.get("gesture_paths") or [] if isinstance(p, str)]
+    paths = [kept[i] if i < len(kept) and os.path.isfile(kept[i])
+             else os.path.join("recordings", os.path.basename(n)) for i, n in enumerate(names)]
     stream = getattr(runtime, "stream_spec", None) is not None
     if not paths or not all(os.path.exists(p) for p in paths) or stream:
         return None

@@ -68,5 +68,8 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
         assert set(figures["model"]) == {"trustworthiness", "continuity", "spearman", "coverage"}
         assert "loudness_db" in figures["correlations"]["model"]["speed"]
     assert set(report["model_space_families"]) >= {"model", "random", "n_windows"}
-    assert "not measured" in report["paper_pairing"]        # its recording is not in recordings/
+    # the training recording is where training saw it: the paper's pairing is measured too
+    assert "random bank sounds" in report["paper_pairing"]
+    for figures in spaces.values():
+        assert set(figures["paper_pairing"]) == set(figures["model"])
     assert report["held_out_families"]["seed"] == 7919
