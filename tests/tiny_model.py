@@ -25,7 +25,7 @@ def tiny_parts(seed: int = 0, mapping: str = "mlp", n_sounds: int = 120):
     spectral = np.tanh(params_unit @ rng.normal(size=(4, 16))).astype(np.float32)
     size = 6
     tcfg = TrainConfig(layers=2, layer_size=size, mapping=mapping, seed=seed, mapping_hidden=10,
-                       structure_dims=5)
+                       structure_dims=5, pairing="structure")   # it is paired by structure
     sae_cfg = SAEConfig(hidden=(size, size), epochs=2, seed=seed)
     g = StackedAutoencoder(24, sae_cfg)
     g.fit(windows)
