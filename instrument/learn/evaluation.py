@@ -31,6 +31,13 @@ def evaluation_windows(rec, gesture_cfg: GestureConfig, holdout: float, stream_s
     """
     from instrument.gesture.stream import gesture_frames, gesture_windows
 
+    if stream_spec is None:  # a pointer: only the tail is computed (gesture/tail.py)
+        from instrument.gesture.stream import check_fits
+        from instrument.gesture.tail import pointer_tail
+
+        check_fits(None, rec.channel_list(), "the model", rec.path or "the recording")
+        windows, frames, times = pointer_tail(rec, gesture_cfg, holdout)
+        return (windows, frames, times) if with_times else (windows, frames)
     windows = gesture_windows(rec, gesture_cfg, stream_spec, hop_steps=1)
     times, frames = gesture_frames(rec, gesture_cfg, stream_spec)
     n_test = int(round(len(windows) * holdout))
