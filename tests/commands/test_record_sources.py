@@ -112,7 +112,7 @@ def test_midi_controller_through_a_real_jack_port(tmp_path):
             target = [n for n in jack.get_output_names() if "instrument" in n]
             assert target, jack.get_output_names()
             with jack.open_output(target[0]) as controller:
-                time.sleep(0.3)                      # let JACK connect the two
+                time.sleep(1.0)          # JACK connects the two in a later cycle (busy: later)
                 for v in (10, 20, 30):
                     controller.send(mido.Message("control_change", control=7, value=v))
                     time.sleep(0.02)
