@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 
-import numpy as np
-
 from instrument.commands.argtypes import existing_dir
 
 MAX_PINS = 64
@@ -127,6 +125,8 @@ def resolve_pins(args, files: list[str], bank) -> list[tuple[int, float, float, 
 
 def sound_index(text: str, bank) -> int:
     """A bank index from ``17``/``#17`` or ``PARAM:VALUE,...`` (closest sound in 0..1 units)."""
+    import numpy as np
+
     from instrument.errors import BadInput
 
     text = text.strip()
