@@ -32,10 +32,45 @@ COMMANDS: list[str] = [
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage block) with exit code 2."""
+    """An ArgumentParser whose errors are one line (no usage block) with exit code 2.
+
+    A mistyped flag is said with the nearest flag of its own subcommand (difflib) and that
+    subcommand's --help, not the top-level one.
+    """
+
+    commands: dict[str, argparse.ArgumentParser] = {}
+    argv: list[str] = []
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        prog = self.prog
+        prefix = "unrecognized arguments: "
+        command = next((a for a in self.argv if a in self.commands), None)
+        if command is not None:
+            sub = self.commands[command]
+            prog = sub.prog
+            flags = [f for action in sub._actions for f in action.option_strings]
+            if message.startswith(prefix):
+                message = self._suggest(message[len(prefix):].split(), flags)
+            else:
+                # a mistyped flag often shows first as another error ("--model is required"
+                # for --modle): say the typo, which is the thing to fix
+                typos = [t for t in self.argv if t.startswith("--") and not any(
+                    f.startswith(t.split("=")[0]) for f in flags)]
+                if typos:
+                    message = self._suggest(typos[:1], flags) + f"; {message}"
+        self.exit(2, f"{prog}: error: {message} (see '{prog} --help')\n")
+
+    @staticmethod
+    def _suggest(unknown: list[str], flags: list[str]) -> str:
+        import difflib
+
+        long_flags = [f for f in flags if f.startswith("--")]
+        parts = []
+        for token in unknown:
+            guess = difflib.get_close_matches(token.split("=")[0], long_flags, n=1,
+                                              cutoff=0.6) if token.startswith("-") else []
+            parts.append(f"{token} (did you mean {guess[0]}?)" if guess else token)
+        return "unrecognized argument" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join(parts)
 
 
 def build_parser() -> Parser:
@@ -52,12 +87,14 @@ def build_parser() -> Parser:
         cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(run=module.run)
+        Parser.commands[module.NAME] = cmd
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 user-fixable error, 130 interrupted)."""
     parser = build_parser()
+    Parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
     if run is None:
