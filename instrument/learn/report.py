@@ -21,6 +21,24 @@ def _map_colours(points: np.ndarray) -> np.ndarray:
     return np.column_stack([u[:, 0], u[:, 1], 1 - 0.5 * (u[:, 0] + u[:, 1])]) * 0.85 + 0.1
 
 
+def _plain_ticks(minor: bool = False):
+    """Log-axis tick labels in plain decimals (0.06, not 6x10^-2); minor ticks only at 2 and 5."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(v, _):
+        if v <= 0:
+            return ""
+        lead = round(v / 10 ** np.floor(np.log10(v)), 6)
+        return f"{v:.3g}" if not minor or lead in (2.0, 5.0) else ""
+
+    return FuncFormatter(label)
+
+
+def _plain_log_axis(ax) -> None:
+    ax.yaxis.set_major_formatter(_plain_ticks())
+    ax.yaxis.set_minor_formatter(_plain_ticks(minor=True))
+
+
 def _colour_key(fig, ax) -> None:
     """A small inset: the colour of each place on the sound map (the colour legend)."""
     key = ax.inset_axes([0.78, 0.78, 0.2, 0.2])
@@ -76,7 +94,7 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     gesture_2d = whitened_axes(runtime.features_batch(windows), 2)
 
     fig = plt.figure(figsize=(15, 19.5), dpi=90)
-    grid = fig.add_gridspec(4, max(4, n_examples), hspace=0.6, wspace=0.32)
+    grid = fig.add_gridspec(4, max(4, n_examples), hspace=0.6, wspace=0.45)
     ax = fig.add_subplot(grid[0, 0])
     hist = summary["histories"]
     colour = 0
@@ -91,6 +109,7 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
                         label=f"{label} layer {k + 1}, held-out")
             colour += 1
     ax.set_yscale("log")
+    _plain_log_axis(ax)
     ax.set_xlabel("epoch")
     ax.set_ylabel("reconstruction error")
     ax.set_title("autoencoder pretraining loss\n(solid: training, dotted: held-out)")
@@ -99,7 +118,7 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     if hist.get("mapping"):
         losses = hist["mapping"]["losses"]
         ax.plot(np.arange(1, len(losses) + 1), losses, color="k", label="training pairs")
-        ax.set_yscale("log")
+        ax.set_ylim(bottom=0)  # linear: plain decimals, and the fall is seen against zero
         ax.legend(fontsize=7, title="held-out strokes have\nno paired sound", title_fontsize=7)
     ax.set_xlabel("epoch")
     ax.set_ylabel("squared error (standardised)")
@@ -113,10 +132,8 @@ def write_report(path: str | os.PathLike, model_dir: str | os.PathLike, summary:
     ax = fig.add_subplot(grid[0, 3])
     ax.scatter(gesture_2d[:, 0], gesture_2d[:, 1], s=3, c=bank_colours[played])
     ax.set_title("held-out gestures, coloured by\nthe sound they play")
-    ax.set_xlabel("gesture feature axis 1")
+    ax.set_xlabel("gesture feature axis 1\n(colour: the played sound's place on the sound map)")
     ax.set_ylabel("gesture feature axis 2")
-    ax.text(0.02, 0.02, "colour: the played sound's\nplace on the sound map", fontsize=7,
-            transform=ax.transAxes, va="bottom")
 
     moving = np.flatnonzero(np.abs(windows).sum(axis=1) > 0)
     picks = rng.choice(moving if len(moving) >= n_examples else np.arange(len(windows)),
