@@ -279,7 +279,11 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         labels.check()
         t0 = time.perf_counter()
         sound_labels = labels.sound_labels(bank.table.to_physical(params_unit), bank.table.names)
-        _finetune(gesture_sae, windows, window_labels, len(names), "gesture", quiet)
+        # 20+ unlabelled windows (free gestures) get a category of their own that searches the
+        # whole bank; without it every free stroke would be forced into a labelled category.
+        free_class = int((window_labels < 0).sum()) >= 20
+        g_labels = np.where(window_labels < 0, len(names) if free_class else -1, window_labels)
+        _finetune(gesture_sae, windows, g_labels, len(names) + free_class, "gesture", quiet)
         _finetune(sound_sae, spectral, sound_labels, len(labels.sound_ranges), "sound", quiet)
         stage("fine-tuning", t0)
 
@@ -337,7 +341,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         sound_names = list(labels.sound_ranges)
         config["labels"] = {"gesture": names, "sound": sound_names, "match": labels.match}
         config["runtime"]["match"] = [sound_names.index(labels.match[g]) if g in labels.match
-                                      else -1 for g in names]
+                                      else -1 for g in names] + [-1] * free_class
+        config["labels"]["free_gestures"] = bool(free_class)  # last head class: whole bank
         arrays["sound_bank"]["sound_labels"] = sound_labels.astype(np.int64)
     config["runtime"]["stillness"] = train_cfg.stillness
     config["runtime"]["search_space"] = "descriptors" if by_descriptors else "sound features"

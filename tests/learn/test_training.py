@@ -89,7 +89,7 @@ def test_labels_pairing_plays_the_matched_category(data):
     # circles (category a) mostly play high sounds, lines (b) mostly low ones
     assert shares[0] > 0.7 and shares[1] < 0.3, shares
     # the per-frame path restricts the search the same way
-    rt.hysteresis, rt.still_hold = 0.0, False
+    rt.hysteresis, rt.still_hold, rt.glide, rt._spacing = 0.0, False, 1.0, None  # plain rule
     windows = windows_from_recording(recs[1], GestureConfig())[:200]
     np.testing.assert_array_equal(rt.play(windows)[0], rt.nearest_batch(windows))
 
