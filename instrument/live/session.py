@@ -97,9 +97,13 @@ def open_voices(opts: PerformOptions, table, runtime=None) -> list:
     try:
         voice.start()
     except AudioDeviceError as err:
-        fix = f"{err.fix}; " if err.fix else ""
-        raise AudioDeviceError(err.problem, f"{fix}or play through OSC only with --audio none"
-                               ) from None
+        from instrument.output.audio_advice import audio_advice
+        from instrument.output.pyo_voice import jack_running
+
+        # the voice said what failed; the fix names the perform flags that get round it
+        audio = "pyo" if type(voice).__name__ == "PyoVoice" else "sounddevice"
+        raise AudioDeviceError(err.problem, audio_advice(audio, opts.audio_backend,
+                                                         jack_running())) from None
     return [voice]
 
 

@@ -221,8 +221,9 @@ class SoundDeviceVoice:
             self._clock_stream = stream   # the first callbacks run before start() returns
             stream.start()
         except (sd.PortAudioError, ValueError) as err:
-            raise AudioDeviceError(f"cannot open an audio output stream: "
-                                   f"{str(err).splitlines()[0]}",
+            from instrument.output.audio_advice import plain_portaudio
+
+            raise AudioDeviceError(plain_portaudio(str(err)),
                                    "check the audio device (start jackd?) or render offline") \
                 from None
         self.stream = stream
