@@ -29,9 +29,9 @@ class PauseCapper:
         capped: How many pauses were shortened so far.
     """
 
-    def __init__(self, longest: float = MAX_PAUSE_S):
+    def __init__(self, longest: float = MAX_PAUSE_S, start: float = 0.0):
         self.longest = float(longest)
-        self._latest = 0.0        # the latest finite time seen (time 0 before the first)
+        self._latest = float(start)   # the latest finite time seen (``start`` before the first)
         self._excess = 0.0        # seconds removed so far
         self.capped = 0
 
@@ -56,7 +56,7 @@ class PauseCapper:
         return t - (removed + excess)
 
 
-def cap_pauses(t, longest: float = MAX_PAUSE_S) -> tuple[np.ndarray, int]:
+def cap_pauses(t, longest: float = MAX_PAUSE_S, start: float = 0.0) -> tuple[np.ndarray, int]:
     """Shorten every pause longer than ``longest`` seconds to ``longest`` (the module rule).
 
     A pause is the time from the latest earlier sample (or from time 0, for the first) to a
@@ -66,11 +66,13 @@ def cap_pauses(t, longest: float = MAX_PAUSE_S) -> tuple[np.ndarray, int]:
     Args:
         t: float64[N] sample times (non-finite ones are left as they are).
         longest: The longest pause kept, in seconds.
+        start: The time the first pause is counted from (0: the recording's start; a
+            replay that continues a trace gives the trace's last time).
 
     Returns:
         (times float64[N], number of pauses shortened); ``t`` itself when none was.
     """
-    capper = PauseCapper(longest)
+    capper = PauseCapper(longest, start)
     return capper(t), capper.capped
 
 

@@ -346,8 +346,10 @@ def replay_recording(loop: ControlLoop, rec, realtime: bool = True, speed: float
     """
     if len(rec.t) == 0:
         return
-    # Long pauses are shortened exactly as offline (gesture.pauses), so the frames match.
-    played, _ = cap_pauses(rec.t)
+    # Long pauses are shortened exactly as offline (gesture.pauses), so the frames match; a
+    # replay that continues a trace counts its first pause from the trace's last sample.
+    last = getattr(loop.tracker, "last_time", None)
+    played, _ = cap_pauses(rec.t, start=0.0 if last is None else last)
     start, first = time.perf_counter(), float(played[0])
 
     def wait_until(t: float) -> float:

@@ -76,3 +76,10 @@ def test_too_many_frames_are_refused_before_allocating():
     t = np.arange(0.0, 200_000.0, 5.0)     # 40000 samples 5 s apart: 55 hours of frames
     with pytest.raises(BadInput, match="control frames.*split the recording"):
         frame_times(t, GestureConfig())
+
+
+def test_a_continued_trace_counts_its_first_pause_from_its_last_time():
+    t = np.array([60.0, 60.01, 60.02])
+    assert cap_pauses(t)[1] == 1                       # from time 0: a 60 s pause
+    same, n = cap_pauses(t, start=59.99)               # continuing a trace at 59.99 s
+    assert n == 0 and np.array_equal(same, t)

@@ -148,6 +148,6 @@ def test_cli_bad_bank_and_bad_args_are_one_line(run_cli, tmp_path):
     assert "Traceback" not in result.err
     result = run_cli("sounds", "build", "--n", "0", "--out", str(tmp_path / "x.npz"))
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
-    result = run_cli("sounds", "build", "--n", "10", "--bands", "900", "--seconds", "0.01",
+    result = run_cli("sounds", "build", "--n", "20", "--bands", "900", "--seconds", "0.01",
                      "--out", str(tmp_path / "x.npz"))
     assert result.code == 2 and "bands" in result.err and "Traceback" not in result.err
