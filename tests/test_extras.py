@@ -15,7 +15,9 @@ from instrument.extras import EXTRA_OF, MissingExtra, optional_import
 @pytest.mark.parametrize("module, extra", [("pyo", "pyo"), ("matplotlib.pyplot", "plots"),
                                            ("sounddevice", "sounddevice"), ("mido", "midi")])
 def test_a_missing_extra_names_it(monkeypatch, module, extra):
-    monkeypatch.setitem(sys.modules, module.split(".")[0], None)  # import now fails
+    # import now fails, even when an earlier test imported the module already
+    monkeypatch.setitem(sys.modules, module.split(".")[0], None)
+    monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(MissingExtra) as err:
         optional_import(module, "the thing")
     text = str(err.value)
