@@ -68,3 +68,13 @@ def test_numpy_voice_caps_at_its_own_rate():
     voice.set_target([1000.0, 4.0, 10.0, 1.0])
     voice.render(np.zeros(4096, np.float32))
     assert carson_bandwidth(voice.current) <= 22050 / 2 * 1.0001
+
+
+def test_pyo_voice_caps_with_the_same_rule_at_its_rate():
+    from instrument.output.pyo_voice import PyoVoice
+
+    voice = PyoVoice("offline", rate=22050)
+    voice.set_params([1000.0, 4.0, 10.0, 1.0])
+    np.testing.assert_array_equal(voice._target, alias_free([1000.0, 4.0, 10.0, 1.0],
+                                                            rate=22050))
+    assert carson_bandwidth(voice._target) <= 22050 / 2
