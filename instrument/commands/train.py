@@ -131,9 +131,6 @@ def run(args) -> int:
         if not args.quiet:
             print(f"  {note}", file=sys.stderr)
     train_steering.check_recordings(files, recordings)
-    short = short_recording_warning(sum(rec.duration for rec in recordings))
-    if short and not args.quiet:
-        print(short, file=sys.stderr)
     labels = None
     if args.pairing == "labels":
         gesture_files: dict[str, list[str]] = {}
@@ -141,6 +138,10 @@ def run(args) -> int:
             gesture_files.setdefault(name, []).append(path)
         labels = LabelSpec(gesture_files, dict(args.sound_labels), dict(args.match))
         labels.check()
+    # After the argument checks: a command that is refused prints its one line only.
+    short = short_recording_warning(sum(rec.duration for rec in recordings))
+    if short and not args.quiet:
+        print(short, file=sys.stderr)
     bank = None
     sound_cfg, feature_cfg = SoundConfig(), FeatureConfig()
     if args.sound_bank:

@@ -91,8 +91,9 @@ def test_train_with_labels_from_the_command_line(run_cli, tmp_path):
     assert res.code == 0, res.err
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["labels"] == {"gesture": ["circles", "lines"], "sound": ["low", "high"],
-                                "match": {"circles": "high", "lines": "low"}}
-    assert config["runtime"]["match"] == [1, 0]
+                                "match": {"circles": "high", "lines": "low"},
+                                "free_gestures": True}
+    assert config["runtime"]["match"] == [1, 0, -1]  # -1: the free-gesture class reaches every sound
     assert config["gesture_files"] == ["free.jsonl", "circles.jsonl", "lines.jsonl"]
 
 

@@ -47,10 +47,10 @@ def test_reconstruction_error_falls_in_every_layer(digits):
 class Watched(StackedAutoencoder):
     """Snapshots every trained layer's weights before and after each layer's pretraining."""
 
-    def _pretrain_layer(self, layer, data, gen, quiet, desc):
+    def _pretrain_layer(self, layer, *args, **kwargs):
         before = [weights(l) for l in self.layers]
         start = weights(layer)
-        out = super()._pretrain_layer(layer, data, gen, quiet, desc)
+        out = super()._pretrain_layer(layer, *args, **kwargs)
         self.snapshots.append((before, [weights(l) for l in self.layers], start, weights(layer)))
         return out
 

@@ -84,7 +84,7 @@ def test_render_cli(run_cli, model, tmp_path):
     assert res.code == 0, res.err
     assert "control frames" in res.out and (tmp_path / "o.csv").exists()
     res = run_cli("render", "--model", str(tmp_path), "--gestures", gestures, "--out",
-                  str(tmp_path / "o.wav"))
+                  str(tmp_path / "o2.wav"))
     assert res.code == 2 and res.err.count("\n") == 1 and "config.json" in res.err
     res = run_cli("render", "--model", str(path), "--gestures", gestures, "--out",
                   str(tmp_path / "o.wav"))
