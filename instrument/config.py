@@ -283,15 +283,12 @@ class FeatureConfig:
 def _check_whole(cfg, name: str, low: int) -> None:
     import numbers
 
-    value = getattr(cfg, name)
-    # numbers.Integral also admits numpy integers (e.g. sizes computed with numpy)
+    value = getattr(cfg, name)  # numbers.Integral also admits numpy integers
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise BadInput(f"{type(cfg).__name__}.{name} must be a whole number >= {low}, "
                        f"got {value!r}")
     object.__setattr__(cfg, name, int(value))  # plain int, so the config stays JSON-able
 
-
-# --- training an instrument (training.py, mapping.py, runtime.py) ------------------------
 
 TRAIN_PAIRINGS = ("random", "structure", "labels", "descriptors")
 TRAIN_MAPPINGS = ("mlp", "l2")

@@ -66,7 +66,8 @@ def draw_descriptor_view(fig, cells, bundle, runtime, windows: np.ndarray) -> No
         ax.plot(t, (values - values.min()) / (span if span > 0 else 1.0), color=colour, lw=1,
                 label=label)
     ax.set_xlabel("seconds of held-out strokes")
-    ax.set_yticks([])
+    ax.set_yticks([0, 1], ["min", "max"])
+    ax.set_ylabel("each line, min..max", fontsize=8)
     ax.set_title("what is heard along the strokes (each line scaled 0..1)", fontsize=9)
     ax.legend(fontsize=6, loc="upper right")
 
