@@ -137,3 +137,17 @@ def test_unwritable_destination(tmp_path, arrays):
     assert "\n" not in str(err.value)
     with pytest.raises(ModelFileError, match="cannot write"):
         write_json_atomic(tmp_path / "a_file" / "c.json", {"a": 1})
+
+
+def test_atomic_write_gives_a_normal_file_mode(tmp_path):
+    import os
+
+    from instrument.formats.safe_io import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "out.txt") as handle:
+            handle.write("x")
+    finally:
+        os.umask(umask)
+    assert (os.stat(tmp_path / "out.txt").st_mode & 0o777) == 0o644  # not mkstemp's 0600
