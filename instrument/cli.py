@@ -107,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"instrument: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        import signal
+
+        # A second Ctrl-C (or one still pending in a worker) during shutdown must not turn
+        # the clean exit 130 into a death by SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("instrument: interrupted", file=sys.stderr)
         return 130
 
