@@ -25,7 +25,7 @@ from instrument.errors import BadInput
 from instrument.formats.controls import write_controls_csv
 from instrument.formats.wav import write_wav
 from instrument.sound.fm import is_whole
-from instrument.sound.params import PARAM_TABLE, ParamTable
+from instrument.sound.params import PARAM_TABLE, ParamTable, alias_free
 from instrument.sound.smoothed_fm import (
     DEFAULT_SMOOTHING_S,
     SmoothedFM,
@@ -174,7 +174,9 @@ def render_controls(frame_times, params_physical, seconds: float, rate: int = 44
     """Render a control stream offline with the smoothed voice.
 
     Before the first frame the voice is silent, resting on the first frame's values (so the
-    first sound fades in over ``smoothing_s`` instead of gliding from a default pitch).
+    first sound fades in over ``smoothing_s`` instead of gliding from a default pitch). Both
+    engines cap every frame under the Nyquist of ``rate`` with the live voices' one rule
+    (:func:`~instrument.sound.params.alias_free`).
 
     Args:
         frame_times: float[N] frame times in seconds (non-decreasing).
@@ -216,6 +218,11 @@ def _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table):
     pyo = import_pyo()
     if n == 0:
         return np.zeros(0, dtype=np.float32)
+    # pyo's graph plays whatever it is given: cap each frame with the rule SmoothedFM.set_target
+    # and PyoVoice.set_params apply (else every frame whose FM band is wider than this rate's
+    # Nyquist sounds different from the numpy engine). The silent start stays as given, as in
+    # the numpy engine (SmoothedFM's initial values).
+    values = alias_free(values, table, rate)
     # One control value per sample, read by a sample counter: a frame takes effect at exactly
     # its sample, as in the numpy engine.
     steps = np.repeat(np.arange(len(pos)), np.diff(np.append(pos, n)))
