@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import BinaryIO
 
 from instrument.errors import InstrumentError, ModelFileError
 
@@ -17,16 +18,76 @@ from instrument.errors import InstrumentError, ModelFileError
 MAX_CONFIG_BYTES = 16 << 20
 
 
+_NOT_REGULAR_FIX = "give the file written by instrument, not a link to a device or a pipe"
+
+
+def regular_file_size(path: str | os.PathLike, what: str, error: type = ModelFileError,
+                      fix: str = _NOT_REGULAR_FIX, missing_fix: str = "check the path") -> int:
+    """The size of ``path``, which must be a regular file (checked with ``os.stat``, no open).
+
+    For readers that hand a path to a library (soundfile, Pillow): a FIFO would block its
+    open for ever and a device would read without end, so they are refused here first.
+
+    Raises:
+        error: Missing, a directory, not a regular file, or not stat-able; one line.
+    """
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist", missing_fix) from None
+    except OSError as err:
+        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                    "check the file's permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{what} {path} is a directory, not a file", "give the file's path")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
+    return info.st_size
+
+
+def open_regular(path: str | os.PathLike, what: str, error: type = ModelFileError,
+                 fix: str = _NOT_REGULAR_FIX, missing_fix: str = "check the path",
+                 max_bytes: int | None = None) -> BinaryIO:
+    """Open a regular file for binary reading, never a FIFO or a device (and never block).
+
+    :func:`regular_file_size` first; then the file is opened with ``O_NONBLOCK`` (a FIFO
+    swapped in meanwhile cannot hang the open) and checked again on the open descriptor.
+
+    Args:
+        max_bytes: The largest size the file may have (None: any).
+
+    Raises:
+        error: As :func:`regular_file_size`, or larger than ``max_bytes``; one line.
+    """
+    path = os.fspath(path)
+    size = regular_file_size(path, what, error, fix, missing_fix)
+    if max_bytes is not None:
+        _check_size(path, what, size, max_bytes, error)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                    "check the file's permissions") from None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped for a device/FIFO since the stat
+            raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
+        if max_bytes is not None:
+            _check_size(path, what, opened.st_size, max_bytes, error)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_regular_bytes(path: str | os.PathLike, what: str, max_bytes: int,
-                       error: type = ModelFileError,
-                       fix: str = "give the file written by instrument, not a link to a device "
-                                  "or a pipe") -> bytes:
+                       error: type = ModelFileError, fix: str = _NOT_REGULAR_FIX) -> bytes:
     """Read a whole file that must be a regular file of at most ``max_bytes`` bytes.
 
     A file from outside may be a symlink to /dev/zero (endless), a FIFO (blocks for ever) or
-    a device: the type is checked with ``os.stat`` before opening, the file is opened with
-    ``O_NONBLOCK`` (a FIFO swapped in meanwhile cannot hang the open) and checked again on
-    the open descriptor, and at most ``max_bytes + 1`` bytes are ever read.
+    a device: it is opened by :func:`open_regular` (type checked before and after a
+    non-blocking open), and at most ``max_bytes + 1`` bytes are ever read.
 
     Args:
         path: The file.
@@ -40,41 +101,19 @@ def read_regular_bytes(path: str | os.PathLike, what: str, max_bytes: int,
             unreadable; one line naming the file.
     """
     path = os.fspath(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise error(f"{what} {path} does not exist",
-                    "check the path, or save/train the model first") from None
-    except OSError as err:
-        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
-                    "check the file's permissions") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise error(f"{what} {path} is a directory, not a file", "give the file's path")
-    if not stat.S_ISREG(info.st_mode):
-        raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
-    _check_size(path, what, info.st_size, max_bytes, error)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as err:
-        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
-                    "check the file's permissions") from None
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):  # swapped for a device/FIFO since the stat
-            raise error(f"{what} {path} is not a regular file (a device, pipe or socket)", fix)
-        _check_size(path, what, opened.st_size, max_bytes, error)
+    with open_regular(path, what, error, fix, "check the path, or save/train the model first",
+                      max_bytes) as handle:
         chunks, left = [], max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as err:
-        raise error(f"{what} {path} cannot be read ({err.strerror or err})",
-                    "check the file's permissions") from None
-    finally:
-        os.close(fd)
+        try:  # in chunks: read(n) would allocate n bytes at once, however small the file
+            while left > 0:
+                chunk = handle.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as err:
+            raise error(f"{what} {path} cannot be read ({err.strerror or err})",
+                        "check the file's permissions") from None
     data = b"".join(chunks)
     _check_size(path, what, len(data), max_bytes, error)  # it grew while being read
     return data

@@ -7,7 +7,11 @@ import wave
 import numpy as np
 
 from instrument.errors import BadInput, DataFileError
+from instrument.formats.filecheck import open_regular
 from instrument.formats.safe_io import atomic_write
+
+#: RIFF sizes are 32-bit: no WAV is larger.
+MAX_WAV_BYTES = 4 << 30
 
 
 def write_wav(path: str, audio, rate: int) -> None:
@@ -32,13 +36,24 @@ def write_wav(path: str, audio, rate: int) -> None:
 
 
 def read_wav(path: str) -> tuple[np.ndarray, int]:
-    """Read a 16-bit PCM WAV -> (float32 audio of the first channel, rate)."""
+    """Read a 16-bit PCM WAV -> (float32 audio of the first channel, rate).
+
+    Only a regular file is opened (never a FIFO, which would block, nor a device, which
+    would read without end), of at most RIFF's own 4 GiB.
+
+    Raises:
+        DataFileError: One line naming the file: missing, not a regular file, too large, not a
+            16-bit PCM WAV, or unreadable.
+    """
+    handle = open_regular(path, "WAV file", DataFileError,
+                          "give a WAV file, not a pipe or a device", max_bytes=MAX_WAV_BYTES)
     try:
-        with wave.open(path, "rb") as fh:
+        with handle, wave.open(handle, "rb") as fh:
             if fh.getsampwidth() != 2:
                 raise DataFileError(f"{path}: only 16-bit PCM WAV is supported")
             rate, channels = fh.getframerate(), fh.getnchannels()
-            data = np.frombuffer(fh.readframes(fh.getnframes()), dtype="<i2")
+            raw = fh.readframes(fh.getnframes())  # at most what the file holds
     except (OSError, EOFError, wave.Error) as err:
         raise DataFileError(f"cannot read WAV {path}: {err}") from None
+    data = np.frombuffer(raw[:len(raw) - len(raw) % (2 * channels)], dtype="<i2")  # whole frames
     return (data.reshape(-1, channels)[:, 0] / 32767.0).astype(np.float32), rate
