@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def _channel(text: str) -> int:
@@ -52,8 +51,14 @@ def add_midi_arguments(parser, port: bool = True) -> None:
 
 
 def check_midi_file(args) -> None:
-    """Refuse a --midi-file that would replace a file without --force, or the input itself."""
+    """Check --midi-file by the one output rule (:func:`instrument.formats.outputs.check_output`).
+
+    Refused in one line, before any work: a name not ending in .mid, the command's input
+    (--gestures, --replay, --model or inside the model), another output of the same command
+    (--out, --controls), a folder, a pipe or device, or an existing file without --force.
+    """
     from instrument.errors import BadInput
+    from instrument.formats.outputs import check_output
 
     path = getattr(args, "midi_file", None)
     if path is None:
@@ -61,15 +66,11 @@ def check_midi_file(args) -> None:
     if not path.lower().endswith((".mid", ".midi", ".smf")):
         raise BadInput(f"--midi-file {path} does not end in .mid",
                        "name the Standard MIDI File e.g. out.mid")
-    for flag in ("gestures", "replay", "model"):
-        other = getattr(args, flag, None)
-        if isinstance(other, str) and os.path.abspath(other) == os.path.abspath(path):
-            raise BadInput(f"--midi-file {path} is the --{flag} input", "write to another file")
-    if os.path.isdir(path):
-        raise BadInput(f"--midi-file {path} is a directory", "give a file name, e.g. out.mid")
-    if os.path.exists(path) and not getattr(args, "force", False):
-        raise BadInput(f"--midi-file {path} already exists",
-                       "choose another name, or add --force to replace it")
+    others = [(f"--{flag}", getattr(args, flag, None))
+              for flag in ("gestures", "replay", "model", "out", "controls")]
+    check_output(path, getattr(args, "force", False),
+                 [(flag, other) for flag, other in others if isinstance(other, str)],
+                 flag="--midi-file")
 
 
 def midi_settings(args) -> dict:
