@@ -17,7 +17,6 @@ The control stream CSV itself (the contract) is :mod:`instrument.formats.control
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -213,9 +212,8 @@ def _render_controls_numpy(n, pos, values, start, rate, smoothing_s, table):
 
 
 def _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table):
-    from instrument.output.pyo_voice import import_pyo, pyo_fm_graph
+    from instrument.output.pyo_offline import offline_server
 
-    pyo = import_pyo()
     if n == 0:
         return np.zeros(0, dtype=np.float32)
     # pyo's graph plays whatever it is given: cap each frame with the rule SmoothedFM.set_target
@@ -230,33 +228,27 @@ def _render_controls_pyo(n, pos, values, start, rate, smoothing_s, table):
     per_sample[:pos[0]] = start
     per_sample[pos[0]:] = values[steps]
     smooth = to_smoothing_space(per_sample, table)
-    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
-    server.deactivateMidi()
-    server.setVerbosity(1)
-    server.boot()
-    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
-    try:
-        # The offline server must write a file; we read the voice itself through TableRec
-        # (exact samples, without the server's 5 ms start fade).
-        server.recordOptions(dur=n / rate, filename=os.path.join(scratch.name, "out.wav"),
-                             fileformat=0, sampletype=0)
-        counter = pyo.Count(pyo.Trig(), min=0, max=0)
-        tables, sources = [], []
-        for i in range(len(table)):
-            data = pyo.DataTable(size=n)
-            np.asarray(data.getBuffer())[:] = smooth[:, i]
-            tables.append(data)
-            sources.append(pyo.TableIndex(data, counter))
-        fm, keep = pyo_fm_graph(pyo, sources, smoothing_s,
-                                 to_smoothing_space(start, table), table)
-        recorded = pyo.NewTable(length=n / rate, chnls=1)
-        rec = pyo.TableRec(fm, table=recorded).play()
-        server.start()
-        audio = np.asarray(recorded.getBuffer(), dtype=np.float32).copy()
-        del rec, keep, tables, sources, fm, counter
-    finally:
-        server.shutdown()
-        scratch.cleanup()
-    out = np.zeros(n, dtype=np.float32)
-    out[:min(n, len(audio))] = audio[:n]
-    return out
+    with offline_server(rate, n / rate) as (pyo, server):
+        return _play_controls(pyo, server, smooth, to_smoothing_space(start, table), n, rate,
+                              smoothing_s, table)
+
+
+def _play_controls(pyo, server, smooth, start_smooth, n, rate, smoothing_s, table):
+    # its own frame: every pyo object is gone when it returns, before the server shuts down
+    from instrument.output.pyo_offline import table_audio
+    from instrument.output.pyo_voice import pyo_fm_graph
+
+    counter = pyo.Count(pyo.Trig(), min=0, max=0)
+    tables, sources = [], []
+    for i in range(len(table)):
+        data = pyo.DataTable(size=n)
+        np.asarray(data.getBuffer())[:] = smooth[:, i]
+        tables.append(data)
+        sources.append(pyo.TableIndex(data, counter))
+    fm, keep = pyo_fm_graph(pyo, sources, smoothing_s, start_smooth, table)
+    recorded = pyo.NewTable(length=n / rate, chnls=1)
+    rec = pyo.TableRec(fm, table=recorded).play()
+    server.start()
+    audio = table_audio(recorded, n)
+    del rec, keep, tables, sources, fm, counter
+    return audio

@@ -120,31 +120,20 @@ def render_pyo_sounds(synth: PyoSynth, physical: np.ndarray, seconds: float, rat
     One offline pyo server per call; every voice goes through :meth:`PyoSynth.graph`
     started at its values (so it is exactly the live voice holding them).
     """
-    from instrument.output.pyo_voice import import_pyo
+    from instrument.output.pyo_offline import offline_server
     from instrument.sound.smoothed_fm import to_smoothing_space
 
-    pyo = import_pyo()
     n = int(round(seconds * rate))
     values = synth.table.validate_physical(physical, "synth parameters")
-    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
-    server.deactivateMidi()
-    server.setVerbosity(1)
-    server.boot()
-    import tempfile
-
-    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
-    try:
-        server.recordOptions(dur=n / rate + 64 / rate, filename=os.path.join(scratch.name,
-                             "out.wav"), fileformat=0, sampletype=0)
+    with offline_server(rate, n / rate + 64 / rate) as (pyo, server):
         return _render_voices(pyo, server, synth, to_smoothing_space(values, synth.table),
                               n, rate, smoothing_s)
-    finally:
-        server.shutdown()
-        scratch.cleanup()
 
 
 def _render_voices(pyo, server, synth, smooth, n, rate, smoothing_s) -> np.ndarray:
     # its own frame: every pyo object is gone before the server shuts down
+    from instrument.output.pyo_offline import table_audio
+
     keep, tables = [], []
     for row in smooth:
         sigs = [pyo.Sig(float(v)) for v in row]
@@ -155,8 +144,7 @@ def _render_voices(pyo, server, synth, smooth, n, rate, smoothing_s) -> np.ndarr
     server.start()
     audio = np.zeros((len(smooth), n), np.float32)
     for i, table in enumerate(tables):
-        got = np.array(table.getBuffer(), dtype=np.float32)
-        audio[i, :min(n, len(got))] = got[:n]
+        audio[i] = table_audio(table, n)
     del keep, tables
     return audio
 
@@ -200,7 +188,7 @@ def render_synth_controls(synth: PyoSynth, frame_times, params_physical, seconds
     Returns:
         float32[round(seconds * rate)].
     """
-    from instrument.output.pyo_voice import import_pyo
+    from instrument.output.pyo_offline import offline_server
     from instrument.sound.smoothed_fm import to_smoothing_space
 
     times = np.asarray(frame_times, np.float64)
@@ -219,25 +207,14 @@ def render_synth_controls(synth: PyoSynth, frame_times, params_physical, seconds
     steps = np.repeat(np.arange(len(pos)), np.diff(np.append(pos, n)))
     per_sample[pos[0]:] = values[steps]
     smooth = to_smoothing_space(per_sample, synth.table)
-    pyo = import_pyo()
-    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
-    server.deactivateMidi()
-    server.setVerbosity(1)
-    server.boot()
-    import tempfile
-
-    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
-    try:
-        server.recordOptions(dur=n / rate, filename=os.path.join(scratch.name, "out.wav"),
-                             fileformat=0, sampletype=0)
+    with offline_server(rate, n / rate) as (pyo, server):
         return _render_tables(pyo, server, synth, smooth,
                               to_smoothing_space(start, synth.table), n, rate, smoothing_s)
-    finally:
-        server.shutdown()
-        scratch.cleanup()
 
 
 def _render_tables(pyo, server, synth, smooth, start_smooth, n, rate, smoothing_s):
+    from instrument.output.pyo_offline import table_audio
+
     counter = pyo.Count(pyo.Trig(), min=0, max=0)
     tables, sources = [], []
     for i in range(smooth.shape[1]):
@@ -249,8 +226,6 @@ def _render_tables(pyo, server, synth, smooth, start_smooth, n, rate, smoothing_
     recorded = pyo.NewTable(length=n / rate, chnls=1)
     rec = pyo.TableRec(out, table=recorded).play()
     server.start()
-    audio = np.zeros(n, np.float32)
-    got = np.array(recorded.getBuffer(), dtype=np.float32)
-    audio[:min(n, len(got))] = got[:n]
+    audio = table_audio(recorded, n)
     del rec, keep, tables, sources, out, counter, recorded
     return audio
