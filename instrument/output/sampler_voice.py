@@ -20,7 +20,7 @@ import numpy as np
 
 from instrument.errors import AudioDeviceError, BadInput
 from instrument.sound.fm import is_whole
-from instrument.sound.sampler import DEFAULT_FADE_S, Sampler
+from instrument.sound.sampler import DEFAULT_FADE_S, Grains, Sampler
 
 
 class SamplerVoice:
@@ -30,17 +30,19 @@ class SamplerVoice:
         slices: float32 slice audio at ``rate``.
         rate: Sample rate.
         blocksize: Frames per callback.
-        mode: Sampler mode ("start" or "loop").
+        mode: Sampler mode ("start", "loop" or "grain").
         fade_s: Crossfade, seconds.
         device: sounddevice output device (None = default).
+        grains: Grain settings (mode "grain").
     """
 
     def __init__(self, slices, rate: int = 44100, blocksize: int = 256, mode: str = "start",
-                 fade_s: float = DEFAULT_FADE_S, device=None, latency="low"):
+                 fade_s: float = DEFAULT_FADE_S, device=None, latency="low",
+                 grains: Grains = Grains()):
         if not is_whole(blocksize) or not 16 <= blocksize <= 8192:
             raise BadInput(f"block size must be 16..8192 frames, got {blocksize!r}")
         self.rate, self.blocksize = int(rate), int(blocksize)
-        self.sampler = Sampler(slices, self.rate, mode, fade_s)
+        self.sampler = Sampler(slices, self.rate, mode, fade_s, grains=grains)
         self.device, self.latency = device, latency
         self._pending = -1          # slice asked for by the control thread (an int: atomic)
         self._muted = False
@@ -113,7 +115,7 @@ class SamplerVoice:
 
 
 def sampler_lanes(frame_times, sounds, slices, seconds: float, rate: int, mode: str = "start",
-                  fade_s: float = DEFAULT_FADE_S):
+                  fade_s: float = DEFAULT_FADE_S, grains: Grains = Grains()):
     """Per-sample (table position, gain) of every voice lane, traced from the numpy sampler.
 
     Returns:
@@ -135,47 +137,36 @@ def sampler_lanes(frame_times, sounds, slices, seconds: float, rate: int, mode: 
         positions[lane][at:at + take] = offsets[slice_index] + first + np.arange(take)
         gains[lane][at:at + take] = lane_gains
 
-    render_slices(frame_times, sounds, slices, seconds, rate, mode, fade_s, trace=trace)
+    render_slices(frame_times, sounds, slices, seconds, rate, mode, fade_s, trace=trace,
+                  grains=grains)
     audio = np.concatenate([np.asarray(s, np.float32) for s in slices])
     return (np.array(positions).reshape(-1, n), np.array(gains).reshape(-1, n), audio)
 
 
 def render_slices_pyo(frame_times, sounds, slices, seconds: float, rate: int,
-                      mode: str = "start", fade_s: float = DEFAULT_FADE_S) -> np.ndarray:
+                      mode: str = "start", fade_s: float = DEFAULT_FADE_S,
+                      grains: Grains = Grains()) -> np.ndarray:
     """The sampler's control stream rendered by pyo's offline server (see module docstring).
 
     Returns:
         float32[round(seconds * rate)].
     """
-    import os
-    import tempfile
-
-    from instrument.output.pyo_voice import import_pyo
+    from instrument.output.pyo_offline import offline_server
 
     positions, gains, audio = sampler_lanes(frame_times, sounds, slices, seconds, rate, mode,
-                                            fade_s)
+                                            fade_s, grains)
     n = positions.shape[1]
     if n == 0:
         return np.zeros(0, np.float32)
-    pyo = import_pyo()
-    server = pyo.Server(sr=rate, nchnls=1, buffersize=64, duplex=0, audio="offline")
-    server.deactivateMidi()
-    server.setVerbosity(1)
-    server.boot()
-    scratch = tempfile.TemporaryDirectory(prefix="instrument-pyo-")
-    try:
-        server.recordOptions(dur=n / rate, filename=os.path.join(scratch.name, "out.wav"),
-                             fileformat=0, sampletype=0)
+    with offline_server(rate, n / rate) as (pyo, server):
         # the graph lives in its own frame: every pyo object is gone when it returns, before
         # the server shuts down (a survivor makes the next boot in this process crash)
-        out = _play_lanes(pyo, server, positions, gains, audio, n, rate)
-    finally:
-        server.shutdown()
-        scratch.cleanup()
-    return out
+        return _play_lanes(pyo, server, positions, gains, audio, n, rate)
 
 
 def _play_lanes(pyo, server, positions, gains, audio, n, rate) -> np.ndarray:
+    from instrument.output.pyo_offline import table_audio
+
     sound = pyo.DataTable(size=max(len(audio), 1))
     np.asarray(sound.getBuffer())[:len(audio)] = audio
     counter = pyo.Count(pyo.Trig(), min=0, max=0)   # the output sample number
@@ -192,9 +183,7 @@ def _play_lanes(pyo, server, positions, gains, audio, n, rate) -> np.ndarray:
     recorded = pyo.NewTable(length=n / rate, chnls=1)
     rec = pyo.TableRec(mix, table=recorded).play()
     server.start()
-    out = np.zeros(n, np.float32)
-    got = np.array(recorded.getBuffer(), dtype=np.float32)
-    out[:min(n, len(got))] = got[:n]
+    out = table_audio(recorded, n)
     del rec, keep
     return out
 

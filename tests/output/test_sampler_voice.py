@@ -40,7 +40,7 @@ def test_the_live_callback_plays_what_render_writes(slices):
     np.testing.assert_array_equal(np.concatenate(live), offline)
 
 
-@pytest.mark.parametrize("mode", ["start", "loop"])
+@pytest.mark.parametrize("mode", ["start", "loop", "grain"])
 def test_pyo_plays_the_same_audio_as_numpy(slices, mode):
     times = np.array([0.0, 0.1, 0.1004, 0.35, 0.6, 0.61, 0.9])
     sounds = np.array([0, 1, 2, 3, 0, 1, 3])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from instrument.errors import BadInput
-from instrument.sound.sampler import Sampler, render_slices
+from instrument.sound.sampler import Grains, Sampler, render_slices
 
 RATE = 44100
 
@@ -57,6 +57,54 @@ def test_blocks_do_not_change_the_audio():
     np.testing.assert_allclose(a, b, atol=1e-7)
 
 
+def test_grains_without_jitter_rebuild_the_slice_and_loop_through_it():
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(RATE) * 0.3).astype(np.float32)
+    sampler = Sampler([noise], RATE, "grain", grains=Grains(jitter=0.0))
+    hop, length = sampler.hop, sampler.grain_length
+    assert length == 4 * hop and abs(length - 0.05 * RATE) < 4
+    out = render_slices(np.array([0.0]), np.array([0]), [noise], 1.5, RATE, "grain",
+                        grains=Grains(jitter=0.0))
+    # once every overlapping grain reads this slice, the Hann grains add up to it exactly
+    np.testing.assert_allclose(out[length:RATE - 2 * length],
+                               noise[length:RATE - 2 * length], atol=1e-6)
+    assert np.abs(out[:length - hop]).max() < np.abs(noise).max()  # the first grains fade in
+    assert np.abs(out[-RATE // 4:]).max() > 0.5                    # and it keeps sounding
+
+
+def test_grain_switches_never_click_and_settle_on_the_new_slice():
+    up, down = np.full(RATE, 0.9, np.float32), np.full(RATE // 2, -0.9, np.float32)
+    times = np.array([0.0, 0.3, 0.30001, 0.3002, 0.6])
+    out = render_slices(times, np.array([0, 1, 0, 1, 0]), [up, down], 1.0, RATE, "grain")
+    length = Sampler([up], RATE, "grain").grain_length
+    # every grain's window is 2/overlap * sin²(pi u / L): all overlapping grains together
+    # change by at most 0.9 * 2 * pi / L per sample, however the slices switch
+    assert np.abs(np.diff(out)).max() <= 0.9 * 2 * np.pi / length * 1.001
+    assert out[int(0.25 * RATE)] == pytest.approx(0.9, abs=1e-5)
+    assert out[int(0.5 * RATE)] == pytest.approx(-0.9, abs=1e-5)
+
+
+def test_grain_jitter_is_fixed_by_the_seed_and_blocks_do_not_change_it():
+    rng = np.random.default_rng(1)
+    slices = [(rng.standard_normal(n) * 0.3).astype(np.float32) for n in (3000, 9000, 700)]
+
+    def play(blocks, seed=0):
+        sampler = Sampler(slices, RATE, "grain", grains=Grains(seed=seed))
+        parts, at = [], 0
+        for n in blocks:
+            if at in (0, 448, 2560):          # switches at these output samples
+                sampler.set_slice({0: 1, 448: 2, 2560: 0}[at])
+            parts.append(sampler.render(np.zeros(n, np.float32)).copy())
+            at += n
+        return np.concatenate(parts)
+
+    a = play([64] * 100)
+    b = play([448, 2112, 1000, 2840])   # the same switch samples, other blocks
+    np.testing.assert_allclose(a, b, atol=1e-7)
+    assert np.abs(a - play([64] * 100, seed=5)).max() > 0.1  # another seed, other grains
+    np.testing.assert_array_equal(a, play([64] * 100))
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(BadInput):
         Sampler([np.zeros(10, np.float32)], RATE, mode="grains")
@@ -64,3 +112,7 @@ def test_bad_settings_are_refused():
         Sampler([np.zeros(10, np.float32)], RATE, fade_s=5)
     with pytest.raises(BadInput):
         Sampler([np.zeros(10, np.float32)], RATE).set_slice(3)
+    for grains in (Grains(size_s=5), Grains(overlap=1), Grains(overlap=2.5), Grains(jitter=2),
+                   Grains(seed=-1)):
+        with pytest.raises(BadInput, match="grain"):
+            Sampler([np.zeros(10, np.float32)], RATE, "grain", grains=grains)
