@@ -30,30 +30,14 @@ from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
 from instrument.frame_policy import Blender, PointGlide, bank_map, nearest_spacing, policy_from_runtime
+from instrument.runtime_batch import BatchPlay, activate_
 from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable, alias_free
 from instrument.sound.search import SoundSearch
 from instrument.stillness import motion_fade
 
 
-def _activate_(z: np.ndarray, activation: str) -> None:
-    if activation == "sigmoid":
-        expit(z, out=z)  # one overflow-free ufunc call, in place
-    elif activation == "tanh":
-        np.tanh(z, out=z)
-    elif activation == "relu":
-        np.maximum(z, 0, out=z)
-    else:
-        raise ValueError(activation)
-
-
-def _activate(z: np.ndarray, activation: str) -> np.ndarray:
-    z = np.array(z, dtype=np.float32)
-    _activate_(z, activation)
-    return z
-
-
-class Runtime:
+class Runtime(BatchPlay):
     """A trained instrument ready to play, built from a model bundle's arrays (numpy only).
 
     Attributes:
@@ -261,7 +245,7 @@ class Runtime:
             out = self._layer_views[k]
             np.matmul(x, w, out=out)
             out += b
-            _activate_(out, self.gesture_activation)
+            activate_(out, self.gesture_activation)
             x = out
         if not self._contiguous_layers:
             np.concatenate([self._layer_views[k] for k in self.gesture_layers],
@@ -273,7 +257,7 @@ class Runtime:
         self.features(window)
         if self._map_hidden is not None:
             np.matmul(self._features_aug, self._map_w_aug[0], out=self._map_hidden)
-            _activate_(self._map_hidden, self.mapping_activation)
+            activate_(self._map_hidden, self.mapping_activation)
             np.matmul(self._map_hidden_aug, self._map_w_aug[1], out=self._target)
         else:
             np.matmul(self._features_aug, self._map_w_aug[0], out=self._target)
@@ -347,54 +331,3 @@ class Runtime:
             self._params_out[:] = self._blender(*search.k_nearest(y, self.blend_k + 1, group))
             return self.current, self._params_out
         return self.current, self.bank_params[self.current]
-
-    # --- many windows at once (evaluation, reports) ------------------------------------
-
-    def _encode_batch(self, windows: np.ndarray) -> list[np.ndarray]:
-        """Every encoder layer's activations for many windows (N, window_dim), stateless."""
-        x = np.asarray(windows, np.float32)
-        acts = []
-        for w, b in zip(self._enc_w, self._enc_b):
-            x = _activate(x @ w + b, self.gesture_activation)
-            acts.append(x)
-        return acts
-
-    def features_batch(self, windows: np.ndarray) -> np.ndarray:
-        """Gesture matching features for many windows (N, window_dim) -> (N, feature_dim)."""
-        acts = self._encode_batch(windows)
-        return np.concatenate([acts[k] for k in self.gesture_layers], axis=1)
-
-    def targets_batch(self, windows: np.ndarray) -> np.ndarray:
-        """Search-space points for many windows (N, window_dim) -> (N, d), stateless."""
-        feats = self.features_batch(windows)
-        if self._map_hidden is not None:
-            h = _activate(feats @ self._map_w[0] + self._map_b[0], self.mapping_activation)
-            return h @ self._map_w[1] + self._map_b[1]
-        return feats @ self._map_w[0] + self._map_b[0]
-
-    def categories_batch(self, windows: np.ndarray) -> np.ndarray:
-        """Gesture category (index) of many windows, from the fine-tuned head (labels models)."""
-        top = self._encode_batch(windows)[-1]
-        return np.argmax(top @ self._head_w + self._head_b, axis=1)
-
-    def nearest_batch(self, windows: np.ndarray, chunk: int = 2048) -> np.ndarray:
-        """Closest bank sound for each of many windows (no hysteresis, no state)."""
-        out = np.empty(len(windows), np.int64)
-        for i in range(0, len(windows), chunk):
-            part = windows[i:i + chunk]
-            groups = None if self._match is None else self._match[self.categories_batch(part)]
-            out[i:i + chunk] = self.search.nearest_batch(self.targets_batch(part), groups)
-        return out
-
-    def play(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Run :meth:`frame` over a sequence of windows from a fresh state.
-
-        Returns:
-            (int64 (N,) sound indices, float32 (N, P) physical parameters).
-        """
-        self.reset()
-        sounds = np.empty(len(windows), np.int64)
-        params = np.empty((len(windows), len(self.table)), np.float32)
-        for i, window in enumerate(np.asarray(windows, np.float32)):
-            sounds[i], params[i] = self.frame(window)
-        return sounds, params
