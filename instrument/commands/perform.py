@@ -12,6 +12,8 @@ from instrument.commands.argtypes import (
 )
 
 NAME = "perform"
+# sound/sampler.SAMPLER_MODES (the CLI starts without importing numpy; a test checks they agree)
+SAMPLER_MODES = ("start", "loop", "grain")
 HELP = ("play a trained instrument live: mouse/tablet window, OSC /wek/inputs or a replayed "
         "recording -> pyo or sounddevice audio and OSC out (Pd, SuperCollider, Max, Wekinator)")
 
@@ -71,9 +73,18 @@ def add_arguments(parser) -> None:
                              "format of 'instrument render --controls'")
     parser.add_argument("--force", action="store_true",
                         help="replace existing --controls / --midi-file files")
+    add_sampler_argument(parser)
     from instrument.commands.midi_options import add_midi_arguments
 
     add_midi_arguments(parser, port=True)
+
+
+def add_sampler_argument(parser) -> None:
+    """--sampler-mode, for perform and render."""
+    parser.add_argument("--sampler-mode", choices=SAMPLER_MODES,
+                        help="a model trained on an audio bank: each chosen slice plays "
+                             "once from its start (start, the default), loops (loop), or "
+                             "as overlapping 50 ms grains (grain); every switch crossfades")
 
 
 def run(args) -> int:
@@ -106,5 +117,5 @@ def run(args) -> int:
         fixed_latency_s=None if args.fixed_latency is None else args.fixed_latency / 1000.0,
         osc_bundles_s=None if args.osc_bundles is None else args.osc_bundles / 1000.0,
         midi=midi_settings(args) if wants_midi(args) else None,
-        midi_in=args.midi_in, gamepad=args.gamepad)
+        midi_in=args.midi_in, gamepad=args.gamepad, sampler_mode=args.sampler_mode)
     return run_session(options, print_fn=lambda text: print(text, flush=True))

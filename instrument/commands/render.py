@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
                         help="numpy smoothed FM voice (default) or pyo's, offline")
     parser.add_argument("--rate", type=SAMPLE_RATE, default=44100, metavar="HZ",
                         help="sample rate (default 44100)")
+    from instrument.commands.perform import add_sampler_argument
+
+    add_sampler_argument(parser)
     from instrument.commands.midi_options import add_midi_arguments
 
     add_midi_arguments(parser, port=False)
@@ -58,7 +61,7 @@ def run(args) -> int:
         midi = open_midi_out(model.table, rest_s=model.gesture_config.rest_after_s,
                              **midi_settings(args))
     info = render(model, gestures, args.out, args.controls, engine=args.engine,
-                  rate=args.rate)
+                  rate=args.rate, sampler_mode=args.sampler_mode)
     extra = f" and {info['controls']}" if info["controls"] else ""
     if midi is not None:
         from instrument.live.midi_render import render_midi

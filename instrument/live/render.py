@@ -62,7 +62,7 @@ def control_stream(runtime, recording) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def render(model, recording, out_wav: str | os.PathLike | None,
            controls_csv: str | os.PathLike | None = None, engine: str = "numpy",
            rate: int = 44100, smoothing_s: float | None = None,
-           sampler_mode: str = "start") -> dict:
+           sampler_mode: str | None = None) -> dict:
     """Render a gesture recording with a trained model: control stream CSV and/or WAV.
 
     A model trained on an audio bank plays its slices with the sampler
@@ -77,7 +77,8 @@ def render(model, recording, out_wav: str | os.PathLike | None,
         engine: "numpy" (the SmoothedFM voice) or "pyo" (pyo's offline server).
         rate: Audio sample rate.
         smoothing_s: Parameter smoothing time (default: the voices' default).
-        sampler_mode: Audio-bank models: "start" or "loop" (sound/sampler.py).
+        sampler_mode: Audio-bank models: "start" (None: the default), "loop" or "grain"
+            (sound/sampler.py); refused for other models.
 
     Returns:
         {"frames", "seconds", "sounds_used", "wav", "controls"} for a summary line.
@@ -89,6 +90,10 @@ def render(model, recording, out_wav: str | os.PathLike | None,
         raise BadInput(f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
     runtime = model if isinstance(model, Runtime) else Runtime.from_bundle(model)
     rec = recording if isinstance(recording, Recording) else read_recording(recording)
+    kind = getattr(runtime, "sound_kind", "fm")
+    if sampler_mode is not None and kind != "audio":
+        raise BadInput(f"--sampler-mode plays an audio-bank model; this model plays {kind} "
+                       "sounds", "leave out --sampler-mode")
     times, sounds, params = control_stream(runtime, rec)
     if len(times) == 0:
         raise BadInput(f"gesture file {rec.path or '(recording)'} has no pointer samples to render",
@@ -102,10 +107,9 @@ def render(model, recording, out_wav: str | os.PathLike | None,
                        f"{seconds / 3600:.1f} hours of audio, more than the "
                        f"{MAX_AUDIO_S / 3600:g} hours one render writes",
                        "split the recording into shorter files")
-    kind = getattr(runtime, "sound_kind", "fm")
     if out_wav is not None and kind == "audio":
         write_wav(os.fspath(out_wav), _render_sampler(runtime, times, sounds, seconds, rate,
-                                                      engine, sampler_mode), rate)
+                                                      engine, sampler_mode or "start"), rate)
     elif out_wav is not None and kind == "pd":  # the user's Pd patch, in pd -batch
         from instrument.sound.bank_kind import pd_synth_of
         from instrument.sound.pd_synth import render_pd_controls

@@ -54,10 +54,12 @@ class PerformOptions:
     midi_in: str | None = None           # MIDI input port for a model trained on MIDI
     gamepad: int | None = None           # gamepad number (1 = first) for a gamepad model
     fps: float = 60.0
+    sampler_mode: str | None = None      # audio-bank models: start | loop | grain (None: start)
 
 
 def open_voices(opts: PerformOptions, table, runtime=None) -> list:
-    """The audio voice asked for, started (the sampler voice for an audio-bank model).
+    """The audio voice asked for, started (a sampler voice for an audio-bank model: pyo's
+    with --audio pyo, the numpy one in a sounddevice stream with --audio sounddevice).
 
     The voices check first (a child process asks PortAudio for an output device; the jack
     backend checks that jackd runs), so a machine without sound gets one AudioDeviceError
@@ -74,10 +76,16 @@ def open_voices(opts: PerformOptions, table, runtime=None) -> list:
         return []
     from instrument.errors import AudioDeviceError
 
-    if getattr(runtime, "sound_kind", "fm") == "audio":
+    if getattr(runtime, "sound_kind", "fm") == "audio" and opts.audio == "pyo":
+        from instrument.output.pyo_sampler import open_pyo_sampler_voice
+
+        voice = open_pyo_sampler_voice(runtime, opts.audio_backend, opts.rate, opts.buffer,
+                                       opts.sampler_mode or "start")
+    elif getattr(runtime, "sound_kind", "fm") == "audio":
         from instrument.output.sampler_voice import open_sampler_voice
 
-        voice = open_sampler_voice(runtime, opts.rate, opts.buffer)
+        voice = open_sampler_voice(runtime, opts.rate, opts.buffer,
+                                   opts.sampler_mode or "start")
     elif getattr(runtime, "sound_kind", "fm") == "pyo":  # the user's pyo synth file
         from instrument.output.pyo_voice import PyoVoice
         from instrument.sound.bank_kind import pyo_synth_of
@@ -101,7 +109,7 @@ def open_voices(opts: PerformOptions, table, runtime=None) -> list:
         from instrument.output.pyo_voice import jack_running
 
         # the voice said what failed; the fix names the perform flags that get round it
-        audio = "pyo" if type(voice).__name__ == "PyoVoice" else "sounddevice"
+        audio = "pyo" if type(voice).__name__.startswith("Pyo") else "sounddevice"
         raise AudioDeviceError(err.problem, audio_advice(audio, opts.audio_backend,
                                                          jack_running())) from None
     return [voice]
@@ -163,6 +171,10 @@ def run_session(opts: PerformOptions, print_fn=print) -> int:
         if pause_note(rec):
             print_fn(pause_note(rec))
     runtime = Runtime.from_bundle(opts.model)
+    if opts.sampler_mode is not None and getattr(runtime, "sound_kind", "fm") != "audio":
+        raise BadInput(f"--sampler-mode plays an audio-bank model; model {opts.model} plays "
+                       f"{getattr(runtime, 'sound_kind', 'fm')} sounds",
+                       "leave out --sampler-mode")
     gesture_cfg = runtime.gesture_config
     spec = runtime.stream_spec           # None: a pointer model; else N channels
     if rec is not None:
