@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -14,6 +13,7 @@ NAME = "match"
 HELP = ("match audio files with images and images with audio files (paper §4.1): "
         "JSON of the best matches and a contact sheet PNG")
 OUTPUT_FORMAT = "instrument-matches"
+OUTPUT_FILES = ("matches.json", "contact_sheet.png")  # what runner.write_outputs writes
 MAX_TOP = 100
 
 
@@ -63,46 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
 
 
-def check_out_dir(path: str, marker: str, fmt: str, force: bool, what: str,
-                  inputs: tuple[tuple[str, str | None], ...] = ()) -> None:
-    """Refuse, before any work, an output folder that is or holds an input, lies inside an
-    input folder (its PNG would be matched next time), is not writable, or is not empty and
-    not an earlier output of the same kind (``marker`` names ``fmt``) unless ``force``."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise BadInput(f"{what} {path} is a file, not a folder", "give a folder name")
-    real = os.path.realpath(path)
-    for flag, folder in inputs:
-        if folder is None:
-            continue
-        base = os.path.realpath(folder)
-        if os.path.commonpath([real, base]) in (real, base):
-            raise BadInput(f"{what} {path} is inside, or holds, {flag} {folder}",
-                           f"write {what} to a folder of its own, outside the collections")
-    parent = real
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise BadInput(f"{what} {path}: cannot write in {parent} (read-only or not yours)",
-                       "choose a folder you can write to")
-    if not os.path.isdir(path) or not os.listdir(path) or force:
-        return
-    try:  # the format is near the top of what we write: read 4 KB, not a whole big file
-        with open(os.path.join(path, marker), "rb") as handle:
-            head = handle.read(4096).decode("utf-8", "replace")
-        if head.lstrip().startswith("{") and f'"format": {json.dumps(fmt)}' in head:
-            return
-    except OSError:
-        pass
-    raise BadInput(f"{what} {path} is not empty and holds no earlier {marker}",
-                   "choose a new folder, or add --force to write into it")
-
-
 def run(args: argparse.Namespace) -> int:
+    from instrument.formats.outputs import check_output_folder
+
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
     if args.generate_demo:
         from instrument.matching.generate import DEMO_FORMAT, pairs_text, write_demo
 
-        check_out_dir(args.generate_demo, "demo.json", DEMO_FORMAT, args.force, "--generate-demo")
+        check_output_folder(args.generate_demo, ("labels.csv", "truth.csv", "demo.json"),
+                            "demo.json", DEMO_FORMAT, args.force, flag="--generate-demo")
         manifest = write_demo(args.generate_demo)
         d = args.generate_demo
         print(f"wrote {manifest['per_category'] * 4} audio files and {manifest['per_category'] * 4} "
@@ -119,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
     if os.path.isfile(args.audio) and (args.labels or args.truth):
         raise BadInput("the sounds of a sound bank have no files to label",
                        "match a bank without --labels/--truth, or give a folder of audio files")
-    check_out_dir(args.out, "matches.json", OUTPUT_FORMAT, args.force, "--out",
-                  (("--audio", args.audio), ("--images", args.images)))
+    # The one output rule: an empty folder, an earlier match output, or --force; never a
+    # collection's folder, and neither file may be an input, a folder or a pipe.
+    check_output_folder(args.out, OUTPUT_FILES, "matches.json", OUTPUT_FORMAT, args.force,
+                        (("--audio", args.audio), ("--images", args.images)), "--out",
+                        (("--labels", args.labels), ("--truth", args.truth)))
     from instrument.matching import runner
 
     result = runner.run_match(args, say)

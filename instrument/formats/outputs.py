@@ -11,6 +11,8 @@ nothing and touches nothing:
 - a model directory is replaced only when it is an earlier model (nothing else in it) and
   ``--force`` is given; an empty directory is filled; any other folder (``.``, a folder of
   recordings) is refused, with or without ``--force``;
+- a folder a command writes several files into (:func:`check_output_folder`) is written only
+  when empty, an earlier output of the same kind, or with ``--force``;
 - a missing parent folder is created when the output is written; a folder that cannot be
   written (read-only disk, not yours) is said at once, before any work.
 """
@@ -142,3 +144,66 @@ def check_model_output(path: str | os.PathLike, force: bool, inputs: Inputs = ()
         raise BadInput(f"{flag} {path} already holds a model",
                        f"choose another {flag}, or add --force to replace it")
     return path
+
+
+def check_output_folder(path: str | os.PathLike, files: Iterable[str], marker: str, fmt: str,
+                        force: bool, inputs: Inputs = (), flag: str = "--out",
+                        file_inputs: Inputs = ()) -> str:
+    """Check that a command may write the named ``files`` into the folder ``path``.
+
+    For commands that write several files into one folder (``match --out``: matches.json and
+    contact_sheet.png; ``match --generate-demo``). The folder is refused when it is a file,
+    is inside or holds an input (a contact sheet inside the images folder would be matched
+    next time), cannot be written, or is not empty and neither an earlier output of the same
+    kind (its ``marker`` file names format ``fmt``) nor ``force`` is given. Then each of
+    ``files`` is checked by :func:`check_output` as a replaceable file (never a directory, a
+    FIFO or a device there, never an input).
+
+    Args:
+        inputs: ``(flag, path)`` of inputs the folder must neither be in nor hold.
+        file_inputs: ``(flag, path)`` of inputs that may sit in the folder (a labels CSV) but
+            must not be one of ``files``.
+
+    Returns:
+        ``path`` as a str.
+
+    Raises:
+        BadInput: One line naming the folder or file and the fix.
+    """
+    path = os.fspath(path)
+    if not path:
+        raise BadInput(f"{flag} is empty", "give a folder name")
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise BadInput(f"{flag} {path} is a file, not a folder", "give a folder name")
+    real = os.path.realpath(path)
+    for in_flag, folder in inputs:
+        if folder is None:
+            continue
+        base = os.path.realpath(folder)
+        if os.path.commonpath([real, base]) in (real, base):
+            raise BadInput(f"{flag} {path} is inside, or holds, {in_flag} {folder}",
+                           f"write {flag} to a folder of its own, outside the collections")
+    files = list(files)
+    _check_parent(os.path.join(path, files[0] if files else marker), flag)
+    if os.path.isdir(path) and os.listdir(path) and not force \
+            and not _is_earlier_output(os.path.join(path, marker), fmt):
+        raise BadInput(f"{flag} {path} is not empty and holds no earlier {marker}",
+                       "choose a new folder, or add --force to write into it")
+    for name in files:  # replaceable now (an empty, earlier or --force folder): what is there?
+        check_output(os.path.join(path, name), True, [*inputs, *file_inputs], flag)
+    return path
+
+
+def _is_earlier_output(marker: str, fmt: str) -> bool:
+    """True when ``marker`` is a regular file whose first 4 KB name format ``fmt``."""
+    import json
+
+    from instrument.errors import DataFileError
+    from instrument.formats.filecheck import open_regular
+
+    try:  # the format is near the top of what we write: read 4 KB, not a whole big file
+        with open_regular(marker, "earlier output", DataFileError) as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except (DataFileError, OSError):
+        return False
+    return head.lstrip().startswith("{") and f'"format": {json.dumps(fmt)}' in head

@@ -18,6 +18,7 @@ import numpy as np
 
 from instrument.config import FeatureConfig
 from instrument.errors import DataFileError
+from instrument.formats.filecheck import regular_file_size
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au", ".mp3")
 MAX_SECONDS = 60.0        # only the first minute of a file is read (a whole album is not a clip)
@@ -40,11 +41,9 @@ def _checked_info(path: str):
     """soundfile's info of ``path`` after the size, rate and channel checks."""
     import soundfile as sf
 
-    try:
-        size = os.path.getsize(path)
-    except OSError as err:
-        raise DataFileError(f"audio file {path} cannot be read ({err.strerror})",
-                            "check the path and the file's permissions") from None
+    # A FIFO in the folder would block soundfile's open for ever, a device read without end.
+    size = regular_file_size(path, "audio file", DataFileError,
+                             "give audio files, not pipes or devices")
     if size > MAX_BYTES:
         raise DataFileError(f"audio file {path} is {size / 2**30:.1f} GB, more than the "
                             f"{MAX_BYTES / 2**30:.0f} GB limit", "cut it into shorter clips")

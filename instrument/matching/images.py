@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from instrument.errors import BadInput, DataFileError
+from instrument.formats.filecheck import regular_file_size
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FORMATS = ("PNG", "JPEG")
@@ -38,11 +39,8 @@ def load_thumbnail(path: str | os.PathLike, side: int = PIXEL_SIDE):
     from PIL import Image, UnidentifiedImageError
 
     path = os.fspath(path)
-    try:
-        size = os.path.getsize(path)
-    except OSError as err:
-        raise DataFileError(f"image {path} cannot be read ({err.strerror})",
-                            "check the path and the file's permissions") from None
+    # A FIFO in the folder would block Pillow's open for ever, a device read without end.
+    size = regular_file_size(path, "image", DataFileError, "give image files, not pipes or devices")
     if size > MAX_BYTES:
         raise DataFileError(f"image {path} is {size >> 20} MB, over the {MAX_BYTES >> 20} MB limit",
                             "resize it first")

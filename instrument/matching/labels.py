@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from instrument.errors import BadInput, DataFileError
+from instrument.formats.filecheck import open_regular, regular_file_size
 
 MAX_BYTES = 16 << 20          # 16 MB of CSV: far more rows than MAX_FILES of each side
 MAX_CATEGORIES = 256
@@ -48,13 +49,16 @@ def read_label_rows(path: str) -> list[tuple[int, str, str]]:
     Raises:
         DataFileError: Missing, too big, not UTF-8, or a row that is not ``path,category``.
     """
+    # Never a FIFO (its open would block for ever) or a device (endless): a regular file only.
+    size = regular_file_size(path, "labels file", DataFileError,
+                             "give a CSV file, not a pipe or a device")
+    if size > MAX_BYTES:
+        raise DataFileError(f"labels file {path} is {size >> 20} MB, over the "
+                            f"{MAX_BYTES >> 20} MB limit", "give one path,category row per file")
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise DataFileError(f"labels file {path} is {size >> 20} MB, over the "
-                                f"{MAX_BYTES >> 20} MB limit", "give one path,category row per file")
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8-sig")
+        with open_regular(path, "labels file", DataFileError,
+                          "give a CSV file, not a pipe or a device") as handle:
+            text = handle.read(MAX_BYTES + 1).decode("utf-8-sig")
     except OSError as err:
         raise DataFileError(f"labels file {path} cannot be read ({err.strerror})",
                             "check the path") from None

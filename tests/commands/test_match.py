@@ -139,3 +139,54 @@ def test_a_sound_bank_as_the_audio_side(run_cli, demo, tmp_path):
     one_line(run_cli("match", "--audio", str(bank), "--images", str(demo / "images"),
                      "--labels", str(demo / "labels.csv"), "--out", str(tmp_path / "x")),
              "sound bank have no files to label")
+
+
+def _small_copy(demo, folder, per_side=6):
+    """A few demo files of each side in ``folder`` (audio/, images/), plus a FIFO in each."""
+    import shutil
+
+    for side in ("audio", "images"):
+        files = sorted(p for p in (demo / side).rglob("*") if p.is_file())[::27][:per_side]
+        (folder / side).mkdir(parents=True)
+        for p in files:
+            shutil.copy(p, folder / side / p.name)
+        ext = ".wav" if side == "audio" else ".png"
+        os.mkfifo(folder / side / f"pipe{ext}")   # opening it would block for ever
+    return folder / "audio", folder / "images"
+
+
+def test_fifos_among_the_inputs_never_block(demo, tmp_path):
+    from conftest import run_cli_process
+
+    audio, images = _small_copy(demo, tmp_path / "in")
+    out = tmp_path / "out"
+    # a FIFO in a collection is skipped with a line naming it (timeout: a hang fails the test)
+    res = run_cli_process("match", "--audio", str(audio), "--images", str(images), "--top", "2",
+                          "--out", str(out), timeout=120)
+    assert res.code == 0, res.err
+    assert "pipe.wav is not a regular file" in res.err and "pipe.png is not a regular file" in res.err
+    assert "matched 6 audio files and 6 images" in res.out
+    # a FIFO as --labels (or --truth) is one line, exit 2, and nothing is written
+    os.mkfifo(tmp_path / "labels.csv")
+    for flag in ("--labels", "--truth"):
+        res = run_cli_process("match", "--audio", str(audio), "--images", str(images),
+                              flag, str(tmp_path / "labels.csv"), "--out", str(tmp_path / "o2"),
+                              "--quiet", timeout=120)
+        one_line(res, "labels file", "not a regular file")
+    assert not (tmp_path / "o2").exists()
+
+
+def test_out_files_that_are_folders_or_pipes_are_refused(run_cli, demo, tmp_path):
+    audio, images = _small_copy(demo, tmp_path / "in")
+    base = ["match", "--audio", str(audio), "--images", str(images), "--top", "2", "--quiet"]
+    out = tmp_path / "out"
+    assert run_cli(*base, "--out", str(out)).code == 0
+    before = (out / "matches.json").read_bytes()
+    (out / "contact_sheet.png").unlink()
+    (out / "contact_sheet.png").mkdir()
+    one_line(run_cli(*base, "--out", str(out), "--force"), "contact_sheet.png is a directory")
+    assert (out / "matches.json").read_bytes() == before     # refused before any work
+    # a FIFO where the earlier matches.json was: no earlier output (and no hang reading it)
+    (out / "matches.json").unlink()
+    os.mkfifo(out / "matches.json")
+    one_line(run_cli(*base, "--out", str(out)), "not empty and holds no earlier matches.json")

@@ -9,7 +9,7 @@ from tiny_model import tiny_parts, write_strokes
 
 from instrument.errors import BadInput, ModelFileError
 from instrument.formats.bundle import is_model_dir, save_bundle
-from instrument.formats.outputs import check_model_output, check_output
+from instrument.formats.outputs import check_model_output, check_output, check_output_folder
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +108,69 @@ def test_save_bundle_itself_refuses_a_users_folder(tmp_path, bundle):
         save_bundle(folder, config, arrays)
     assert os.listdir(folder) == ["notes.txt"]
     assert sorted(os.listdir(tmp_path)) == ["mine"]  # no temporary directory left
+
+
+# --- a folder of outputs (match --out, match --generate-demo) ----------------------------------
+
+FILES = ("matches.json", "contact_sheet.png")
+EARLIER = '{\n "format": "instrument-matches",\n "version": 1\n}\n'
+
+
+def _folder(path, force=False, **extra):
+    return lambda: check_output_folder(path, FILES, "matches.json", "instrument-matches",
+                                       force, **extra)
+
+
+def test_an_output_folder_is_new_empty_earlier_or_forced(tmp_path):
+    assert _folder(tmp_path / "new")() == str(tmp_path / "new")
+    (tmp_path / "empty").mkdir()
+    _folder(tmp_path / "empty")()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    assert "--force" in _refused(_folder(mine), "not empty and holds no earlier matches.json")
+    _folder(mine, force=True)()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "matches.json").write_text(EARLIER)
+    (earlier / "contact_sheet.png").write_bytes(b"png")
+    _folder(earlier)()                                   # the same kind: no --force needed
+    (tmp_path / "file").write_text("x")
+    _refused(_folder(tmp_path / "file", force=True), "is a file, not a folder")
+
+
+def test_an_output_folder_never_holds_or_sits_in_an_input(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    inputs = (("--images", images),)
+    _refused(_folder(images / "out", inputs=inputs), "inside, or holds, --images")
+    _refused(_folder(tmp_path, force=True, inputs=inputs), "inside, or holds, --images")
+    # a labels CSV may sit in the folder, but is never one of its files
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "labels.csv").write_text("a,b\n")
+    (out / "contact_sheet.png").write_text("a,b\n")
+    _folder(out, force=True, file_inputs=(("--labels", out / "labels.csv"),))()
+    _refused(_folder(out, force=True, file_inputs=(("--labels", out / "contact_sheet.png"),)),
+             "same file as --labels")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.makedirs(p), "is a directory"),
+    (lambda p: os.mkfifo(p), "not a regular file"),
+])
+def test_a_file_of_the_folder_that_is_not_a_file_is_refused(tmp_path, make, message):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "matches.json").write_text(EARLIER)
+    make(out / "contact_sheet.png")
+    _refused(_folder(out), message)
+    _refused(_folder(out, force=True), message)
+
+
+def test_a_fifo_as_the_marker_is_no_earlier_output_and_does_not_block(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "matches.json")                 # opening it to read would block for ever
+    _refused(_folder(out), "not empty and holds no earlier")
+    _refused(_folder(out, force=True), "matches.json is not a regular file")
