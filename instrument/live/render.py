@@ -144,7 +144,7 @@ def _render_sampler(runtime, times, sounds, seconds, rate, engine, mode) -> np.n
 
     slices, _ = slices_for_playback(runtime, rate)
     if engine == "pyo":
-        from instrument.output.sampler_voice import render_slices_pyo
+        from instrument.output.pyo_sampler import render_slices_pyo
 
         return render_slices_pyo(times, sounds, slices, seconds, rate, mode)
     return render_slices(times, sounds, slices, seconds, rate, mode)

@@ -2,7 +2,7 @@
 
 Three offline renders use it: a control stream through the FM graph
 (:func:`instrument.live.render.render_controls`), the sampler's lanes
-(:func:`instrument.output.sampler_voice.render_slices_pyo`) and a user's pyo synth
+(:func:`instrument.output.pyo_sampler.render_slices_pyo`) and a user's pyo synth
 (:mod:`instrument.sound.user_synth`). The rules they share:
 
 - pyo's offline server must record to a file: it writes into a scratch directory, deleted

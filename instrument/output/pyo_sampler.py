@@ -1,9 +1,11 @@
-"""The live pyo sampler voice: an audio bank's slices in pyo tables, mixed by a pyo graph.
+"""The pyo sampler: an audio bank's slices in pyo tables, mixed by a pyo graph, live or offline.
 
-``perform --audio pyo`` (the default) plays an audio-bank model through this voice; ``--audio
-sounddevice`` through :class:`instrument.output.sampler_voice.SamplerVoice`. Both follow the
-slice choice with the one voice rule of :class:`instrument.sound.sampler.Sampler` (start, loop
-or grain, crossfades), so they play the same audio, and the same audio as ``render``.
+``perform --audio pyo`` (the default) plays an audio-bank model through
+:class:`PyoSamplerVoice`; ``--audio sounddevice`` through
+:class:`instrument.output.sampler_voice.SamplerVoice`; ``render --engine pyo`` through
+:func:`render_slices_pyo` (the same graph on pyo's offline server). All follow the slice
+choice with the one voice rule of :class:`instrument.sound.sampler.Sampler` (start, loop or
+grain, crossfades), so they play the same audio as the numpy ``render``.
 
 How it is built:
 
@@ -14,10 +16,14 @@ How it is built:
   gain``, where position and gain are per-sample pyo tables of one block, read by a counter
   that restarts every block; their ``Mix`` times a mute ramp is the output;
 - before pyo computes each block (``Server.setCallback``), the voice applies the latest slice
-  choice and runs the sampler's voice rule for that block without mixing (``Sampler.mix``
-  False): its trace gives each sounding voice's lane, slice, positions and gains, written
-  straight into the lanes' tables (and a lane's table switched when its slice changes; the
-  sampler gives a lane to one voice per block: ``Sampler.hold_lanes``).
+  choice (offline: every frame due in the block, at its own sample) and runs the sampler's
+  voice rule for that block without mixing (``Sampler.mix`` False): its trace gives each
+  sounding voice's lane, slice, positions and gains, written straight into the lanes' tables
+  (and a lane's table switched when its slice changes; the sampler gives a lane to one voice
+  per block: ``Sampler.hold_lanes``).
+
+Memory: the slices, a few blocks and the output; an offline render of any length holds no
+per-sample control tables.
 
 So the slices are read, shaped and mixed by pyo, sample for sample as the numpy sampler
 would (tests: block by block on a manual server against ``render_slices``, and a real
@@ -40,17 +46,18 @@ from instrument.sound.sampler import DEFAULT_FADE_S, MAX_VOICES, Grains, Sampler
 BACKENDS = ("portaudio", "jack", "manual")
 
 
-def lane_count(sampler: Sampler, block: int) -> int:
+def lane_count(sampler: Sampler, block: int, switches: int = 1) -> int:
     """Lanes enough for every voice that sounds in one block of ``block`` samples.
 
     A lane is held for the whole block its voice sounds in, so a block needs the voices alive
     at its start plus every voice started in it: grains start every ``hop`` samples and live
-    ``overlap`` hops; start/loop keep at most ``MAX_VOICES`` and a loop restarts at most
-    every ``fade + 1`` samples (a loop needs a slice longer than two fades).
+    ``overlap`` hops; start/loop keep at most ``MAX_VOICES``, a slice choice starts one voice
+    (``switches`` per block at most) and a loop restarts at most every ``fade + 1`` samples
+    (a loop needs a slice longer than two fades).
     """
     if sampler.mode == "grain":
         return sampler.grains.overlap + block // sampler.hop + 2
-    return MAX_VOICES + block // (sampler.fade + 1) + 3
+    return MAX_VOICES + switches + block // (sampler.fade + 1) + 2
 
 
 class PyoSamplerVoice:
@@ -89,6 +96,10 @@ class PyoSamplerVoice:
         self.output = None
         self.callbacks = 0
         self.dropped = 0                    # voice parts with no lane (never, by lane_count)
+        self.error: Exception | None = None  # the first error in pyo's callback
+        self._frames = None                 # offline: (frame samples, slices), next frame
+        self._next_frame = 0
+        self._switches = 1                  # most slice choices in one block
         self._keep: list = []
 
     # --- control (any thread) ---------------------------------------------------------
@@ -141,15 +152,19 @@ class PyoSamplerVoice:
             raise AudioDeviceError(f"pyo's {self.backend} server did not boot",
                                    "check the audio device, or use another backend")
         self.server = server
-        self.block = int(server.getBufferSize())    # jack: jackd's period
-        self._build(pyo)
-        server.setCallback(self._block)
+        self.attach(pyo, server)
         if realtime:
             self._keep.append(pyo.Mix(self.output, voices=self.channels).out())
         else:
             self.output.out()
         server.start()
         return self
+
+    def attach(self, pyo, server) -> None:
+        """Build the graph on a booted server and follow it block by block (its callback)."""
+        self.block = int(server.getBufferSize())    # jack: jackd's period
+        self._build(pyo)
+        server.setCallback(self._block)
 
     def _build(self, pyo) -> None:
         block = self.block
@@ -161,7 +176,7 @@ class PyoSamplerVoice:
         counter = pyo.Count(pyo.Trig(), min=0, max=block - 1)   # 0..block-1 (max included)
         lanes, self._reads, self._where, self._level = [], [], [], []
         self._lane_slice: list[int] = []
-        for _ in range(lane_count(self.sampler, block)):
+        for _ in range(lane_count(self.sampler, block, self._switches)):
             where, level = pyo.DataTable(size=block), pyo.DataTable(size=block)
             read = pyo.TableIndex(self._tables[0], pyo.TableIndex(where, counter))
             lanes.append(read * pyo.TableIndex(level, counter))
@@ -181,14 +196,25 @@ class PyoSamplerVoice:
 
     def _block(self) -> None:
         """Called by pyo before it computes each block: the voice rule for this block."""
-        pending = self._pending
-        if pending >= 0:
-            self.sampler.set_slice(pending)
+        try:
+            self._run_block()
+        except Exception as err:  # noqa: BLE001 - pyo's thread: kept, raised by the caller
+            if self.error is None:
+                self.error = err
+
+    def _run_block(self) -> None:
         for lane in self._dirty:               # lanes that sounded last block fall silent
             self._level[lane][:] = 0.0
         self._dirty = set()
+        self.sampler.new_block()
         self._block_start = self.sampler.samples
-        self.sampler.render(self._scratch)     # calls _trace for every sounding voice
+        if self._frames is None:
+            pending = self._pending
+            if pending >= 0:
+                self.sampler.set_slice(pending)
+            self.sampler.render(self._scratch)     # calls _trace for every sounding voice
+        else:
+            self._play_frames(self._block_start + self.block)
         target = 0.0 if self._muted else 1.0
         if self._gain != target or target == 0.0:
             step = self._fade_step if target > self._gain else -self._fade_step
@@ -198,6 +224,20 @@ class PyoSamplerVoice:
         elif self._master[0] != 1.0 or self._master[-1] != 1.0:
             self._master[:] = 1.0
         self.callbacks += 1
+
+    def _play_frames(self, end: int) -> None:
+        """Offline: every frame before sample ``end`` at its own sample (as render_slices)."""
+        where, slices = self._frames
+        done = self.sampler.samples
+        while self._next_frame < len(where) and where[self._next_frame] < end:
+            at = int(where[self._next_frame])
+            if at > done:
+                self.sampler.render(self._scratch[:at - done])
+                done = at
+            self.sampler.set_slice(int(slices[self._next_frame]))
+            self._next_frame += 1
+        if end > done:
+            self.sampler.render(self._scratch[:end - done])
 
     def _trace(self, lane, slice_index, first, at, gains) -> None:
         if lane >= len(self._reads):
@@ -226,11 +266,15 @@ class PyoSamplerVoice:
         try:
             server.stop()
         finally:
-            # the numpy views of pyo tables go first (releasing a view of a freed table
-            # crashes), then every pyo object, before the server shuts down
-            self._where, self._level, self._master = [], [], None
-            self._keep, self._reads, self._tables, self.output = [], [], [], None
+            self.release()
             server.shutdown()
+
+    def release(self) -> None:
+        """Let go of the graph (before its server shuts down)."""
+        # the numpy views of pyo tables go first (releasing a view of a freed table
+        # crashes), then every pyo object
+        self._where, self._level, self._master = [], [], None
+        self._keep, self._reads, self._tables, self.output = [], [], [], None
 
     def __enter__(self):
         return self.start()
@@ -246,3 +290,47 @@ def open_pyo_sampler_voice(runtime, backend: str, rate: int, buffer: int,
 
     slices, _ = slices_for_playback(runtime, rate)
     return PyoSamplerVoice(slices, backend, rate, buffer, mode)
+
+
+def render_slices_pyo(frame_times, sounds, slices, seconds: float, rate: int,
+                      mode: str = "start", fade_s: float = DEFAULT_FADE_S,
+                      grains: Grains = Grains(), block: int = 1024) -> np.ndarray:
+    """A control stream of an audio model rendered by the pyo sampler on pyo's offline server.
+
+    The same graph as the live voice; each frame takes effect at sample ``round(t * rate)``,
+    as in :func:`instrument.sound.sampler.render_slices` (tests: the same audio to 1e-6).
+    Blocks of 1024 samples: fewer calls into Python than live blocks, the same audio.
+
+    Returns:
+        float32[round(seconds * rate)].
+    """
+    from instrument.output.pyo_offline import offline_server
+    from instrument.sound.sampler import frame_samples
+
+    n, where, chosen = frame_samples(frame_times, sounds, seconds, rate, len(slices))
+    if n == 0:
+        return np.zeros(0, np.float32)
+    voice = PyoSamplerVoice(slices, "manual", rate, block, mode, fade_s, grains)
+    voice._frames, voice._next_frame = (where, chosen), 0
+    voice._switches = int(np.bincount(where // block).max())
+    with offline_server(rate, n / rate, buffersize=block) as (pyo, server):
+        audio = _record(voice, pyo, server, n, rate)
+    if voice.error is not None:
+        raise voice.error
+    return audio
+
+
+def _record(voice, pyo, server, n, rate) -> np.ndarray:
+    # its own frame: every pyo object is gone when it returns, before the server shuts down
+    from instrument.output.pyo_offline import table_audio
+
+    voice.attach(pyo, server)
+    try:
+        recorded = pyo.NewTable(length=n / rate, chnls=1)
+        rec = pyo.TableRec(voice.output, table=recorded).play()
+        server.start()      # the offline server computes every block now
+        audio = table_audio(recorded, n)
+        del rec, recorded
+    finally:
+        voice.release()
+    return audio

@@ -1,17 +1,13 @@
-"""The sampler voice: an audio bank's slices played live (sounddevice) or offline (pyo).
+"""The sampler voice: an audio bank's slices played live in a sounddevice stream.
 
-Live, :class:`SamplerVoice` runs the numpy :class:`instrument.sound.sampler.Sampler` in a
+:class:`SamplerVoice` runs the numpy :class:`instrument.sound.sampler.Sampler` in a
 sounddevice output stream, so what is heard is sample for sample what ``instrument render``
 writes for the same control stream (render == live, as for the FM voice). It takes the same
 calls as the FM voices: ``set_params(physical)`` with the audio bank's one parameter, the
 slice number (applied at the start of the next block), ``mute()`` (a fade, no click),
-``start()``/``stop()``.
-
-Offline, :func:`render_slices_pyo` plays the same control stream through pyo: every slice
-in one pyo ``DataTable``, read by ``TableIndex`` at per-sample positions, times per-sample
-gains, mixed in pyo's offline server. Positions and gains come from the same voice rule as
-the numpy sampler (:func:`sampler_lanes`), so both engines give the same audio up to pyo's
-float32 arithmetic (tests: peak difference below 1e-6 of full scale).
+``start()``/``stop()``. ``perform --audio sounddevice`` plays an audio-bank model with it;
+``--audio pyo`` and ``render --engine pyo`` with the pyo sampler
+(:mod:`instrument.output.pyo_sampler`), which plays the same audio.
 """
 
 from __future__ import annotations
@@ -112,80 +108,6 @@ class SamplerVoice:
         if stream is not None:
             stream.stop()
             stream.close()
-
-
-def sampler_lanes(frame_times, sounds, slices, seconds: float, rate: int, mode: str = "start",
-                  fade_s: float = DEFAULT_FADE_S, grains: Grains = Grains()):
-    """Per-sample (table position, gain) of every voice lane, traced from the numpy sampler.
-
-    Returns:
-        (positions int64[L, n] into the slices concatenated, gains float32[L, n], audio
-        float32[total] the slices concatenated); a lane's gain is 0 where it plays nothing.
-    """
-    from instrument.sound.sampler import render_slices
-
-    offsets = np.concatenate([[0], np.cumsum([len(s) for s in slices])]).astype(np.int64)
-    n = int(round(seconds * rate))
-    positions: list[np.ndarray] = []
-    gains: list[np.ndarray] = []
-
-    def trace(lane, slice_index, first, at, lane_gains):
-        while len(positions) <= lane:
-            positions.append(np.zeros(n, np.int64))
-            gains.append(np.zeros(n, np.float32))
-        take = len(lane_gains)
-        positions[lane][at:at + take] = offsets[slice_index] + first + np.arange(take)
-        gains[lane][at:at + take] = lane_gains
-
-    render_slices(frame_times, sounds, slices, seconds, rate, mode, fade_s, trace=trace,
-                  grains=grains)
-    audio = np.concatenate([np.asarray(s, np.float32) for s in slices])
-    return (np.array(positions).reshape(-1, n), np.array(gains).reshape(-1, n), audio)
-
-
-def render_slices_pyo(frame_times, sounds, slices, seconds: float, rate: int,
-                      mode: str = "start", fade_s: float = DEFAULT_FADE_S,
-                      grains: Grains = Grains()) -> np.ndarray:
-    """The sampler's control stream rendered by pyo's offline server (see module docstring).
-
-    Returns:
-        float32[round(seconds * rate)].
-    """
-    from instrument.output.pyo_offline import offline_server
-
-    positions, gains, audio = sampler_lanes(frame_times, sounds, slices, seconds, rate, mode,
-                                            fade_s, grains)
-    n = positions.shape[1]
-    if n == 0:
-        return np.zeros(0, np.float32)
-    with offline_server(rate, n / rate) as (pyo, server):
-        # the graph lives in its own frame: every pyo object is gone when it returns, before
-        # the server shuts down (a survivor makes the next boot in this process crash)
-        return _play_lanes(pyo, server, positions, gains, audio, n, rate)
-
-
-def _play_lanes(pyo, server, positions, gains, audio, n, rate) -> np.ndarray:
-    from instrument.output.pyo_offline import table_audio
-
-    sound = pyo.DataTable(size=max(len(audio), 1))
-    np.asarray(sound.getBuffer())[:len(audio)] = audio
-    counter = pyo.Count(pyo.Trig(), min=0, max=0)   # the output sample number
-    keep, lanes = [], []
-    for lane in range(len(positions)):
-        where = pyo.DataTable(size=n)
-        np.asarray(where.getBuffer())[:] = positions[lane]
-        level = pyo.DataTable(size=n)
-        np.asarray(level.getBuffer())[:] = gains[lane]
-        read = pyo.TableIndex(sound, pyo.TableIndex(where, counter))
-        lanes.append(read * pyo.TableIndex(level, counter))
-        keep += [where, level, read]
-    mix = pyo.Mix(lanes, voices=1) if lanes else pyo.Sig(0)
-    recorded = pyo.NewTable(length=n / rate, chnls=1)
-    rec = pyo.TableRec(mix, table=recorded).play()
-    server.start()
-    out = table_audio(recorded, n)
-    del rec, keep
-    return out
 
 
 def open_sampler_voice(runtime, rate: int, blocksize: int, mode: str = "start") -> SamplerVoice:

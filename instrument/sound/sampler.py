@@ -142,8 +142,8 @@ class Sampler:
         self.trace = None
         # False: voices are traced but not mixed (the pyo voice mixes them itself)
         self.mix = True
-        # True: a lane that sounded in one render() call is not given to another voice in
-        # that call (the live pyo voice switches a lane's table once per block)
+        # True: a lane that sounded since the last new_block() is not given to another voice
+        # before the next (the pyo voice switches a lane's table once per block)
         self.hold_lanes = False
         self._held: set[int] = set()
         grains.check(self.rate)
@@ -166,6 +166,10 @@ class Sampler:
             self._start(index)
         self.current = index
         self._chosen_at = self.samples
+
+    def new_block(self) -> None:
+        """With ``hold_lanes``: a block starts; only lanes sounding now stay taken."""
+        self._held = {v.lane for v in self.voices} if self.hold_lanes else set()
 
     def _free_lane(self) -> int:
         used = {v.lane for v in self.voices} | self._held
@@ -211,7 +215,6 @@ class Sampler:
         """Fill ``out`` (float32[n]) with the next ``n`` samples and return it."""
         out[:] = 0.0
         done, n = 0, len(out)
-        self._held = {v.lane for v in self.voices} if self.hold_lanes else set()
         grain = self.mode == "grain"
         while done < n:
             left = self._next_grain - self.samples if grain else self._loop_point()
@@ -275,6 +278,26 @@ class Sampler:
         self.samples += n
 
 
+def frame_samples(frame_times, sounds, seconds: float, rate: int, n_slices: int):
+    """Checked frames of a control stream: (n samples, frame sample int64[M], slice int64[M]).
+
+    A frame at time t takes effect at sample ``round(t * rate)`` (clipped to the render).
+    """
+    times = np.asarray(frame_times, np.float64)
+    sounds = np.asarray(sounds)
+    if times.ndim != 1 or sounds.shape != times.shape or len(times) == 0:
+        raise BadInput("frame_times and sounds must be 1-D, the same non-zero length")
+    if not np.isfinite(times).all() or np.any(np.diff(times) < 0):
+        raise BadInput("frame times must be finite and non-decreasing")
+    if not np.issubdtype(sounds.dtype, np.integer) or sounds.min() < 0 \
+            or sounds.max() >= n_slices:
+        raise BadInput(f"frame slices must be whole numbers 0..{n_slices - 1}")
+    if not (isinstance(seconds, (int, float)) and np.isfinite(seconds) and seconds >= 0):
+        raise BadInput(f"render length {seconds!r} s is not a number of seconds >= 0")
+    n = int(round(seconds * rate))
+    return n, np.clip(np.round(times * rate).astype(np.int64), 0, n), sounds.astype(np.int64)
+
+
 def render_slices(frame_times, sounds, slices: list[np.ndarray], seconds: float, rate: int,
                   mode: str = "start", fade_s: float = DEFAULT_FADE_S,
                   trace=None, grains: Grains = Grains()) -> np.ndarray:
@@ -290,15 +313,10 @@ def render_slices(frame_times, sounds, slices: list[np.ndarray], seconds: float,
     Returns:
         float32[round(seconds * rate)].
     """
-    times = np.asarray(frame_times, np.float64)
-    sounds = np.asarray(sounds, np.int64)
-    if times.ndim != 1 or len(times) != len(sounds) or len(times) == 0:
-        raise BadInput("frame_times and sounds must be 1-D, the same non-zero length")
-    n = int(round(seconds * rate))
     sampler = Sampler(slices, rate, mode, fade_s, grains=grains)
     sampler.trace = trace
+    n, pos, sounds = frame_samples(frame_times, sounds, seconds, rate, len(slices))
     out = np.zeros(n, np.float32)
-    pos = np.clip(np.round(times * rate).astype(np.int64), 0, n)
     bounds = np.append(pos, n)
     sampler.render(out[:pos[0]])
     for i in range(len(pos)):

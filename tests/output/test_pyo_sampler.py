@@ -12,7 +12,7 @@ from audio_samples import write_samples
 from tiny_model import tiny_parts, write_strokes
 
 from instrument.errors import AudioDeviceError, BadInput
-from instrument.output.pyo_sampler import PyoSamplerVoice, lane_count
+from instrument.output.pyo_sampler import PyoSamplerVoice, lane_count, render_slices_pyo
 from instrument.output.sampler_voice import SamplerVoice
 from instrument.sound.sampler import SAMPLER_MODES, render_slices
 
@@ -58,6 +58,30 @@ def play_sounddevice_callback(voice, changes, blocks, mute_at=None):
         voice.callback(data, voice.blocksize, None, None)
         out.append(data[:, 0])
     return np.concatenate(out)
+
+
+@pytest.mark.parametrize("mode", ["start", "loop", "grain"])
+def test_pyo_offline_render_is_the_numpy_render(slices, mode):
+    times = np.array([0.0, 0.1, 0.1004, 0.35, 0.6, 0.61, 0.9])
+    sounds = np.array([0, 1, 2, 3, 0, 1, 3])
+    a = render_slices(times, sounds, slices, 1.5, RATE, mode)
+    b = render_slices_pyo(times, sounds, slices, 1.5, RATE, mode)
+    # pyo reads the float32 tables and multiplies in float32 like numpy: equal to rounding
+    assert np.abs(a - b).max() <= 1e-6
+    assert np.abs(a).max() > 0.5
+
+
+def test_pyo_offline_render_takes_many_frames_in_one_block(slices):
+    # 30 frames on 3 samples, then one every 7 samples: every one at its own sample
+    times = np.concatenate([np.repeat([0.01, 0.0101, 0.02], 10), 0.05 + np.arange(200) * 7 / RATE])
+    sounds = np.arange(len(times)) % len(slices)
+    a = render_slices(times, sounds, slices, 0.4, RATE, "loop")
+    b = render_slices_pyo(times, sounds, slices, 0.4, RATE, "loop")
+    assert np.abs(a - b).max() <= 1e-6 and np.abs(a).max() > 0.3
+    with pytest.raises(BadInput, match="slices must be whole numbers 0..4"):
+        render_slices_pyo([0.0], [5], slices, 0.1, RATE)
+    with pytest.raises(BadInput, match="non-decreasing"):
+        render_slices_pyo([0.1, 0.0], [0, 1], slices, 0.2, RATE)
 
 
 @pytest.mark.parametrize("mode", ["start", "loop", "grain"])
