@@ -14,13 +14,12 @@ import torch
 from torch import nn
 
 from instrument.config import SAEConfig
-from instrument.errors import BadInput
+from instrument.learn.threads import THREADS_ENV, blas_threads, env_threads  # noqa: F401
 
 # A matmul smaller than this (multiply-adds) runs faster on one thread: splitting it costs more
 # in synchronisation than it saves, and on a busy 2-core machine 2 threads made digits-sized
 # training 5-10x slower. Larger work uses every core.
 _MIN_MACS_PER_THREAD = 4_000_000
-THREADS_ENV = "INSTRUMENT_TORCH_THREADS"
 
 
 def torch_threads(macs: int) -> int:
@@ -30,17 +29,49 @@ def torch_threads(macs: int) -> int:
     only on the work's shape (never on the machine's load), so training stays reproducible:
     the thread count changes float rounding, hence weights, in the last bits.
     """
-    text = os.environ.get(THREADS_ENV, "").strip()
-    if text:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise BadInput(f"${THREADS_ENV}={text!r} is not an integer >= 1",
-                           f"unset it or set e.g. {THREADS_ENV}=1")
+    value = env_threads()
+    if value is not None:
         return value
     return (os.cpu_count() or 1) if macs >= _MIN_MACS_PER_THREAD else 1
+
+
+@contextlib.contextmanager
+def training_threads(seed: int) -> Iterator[None]:
+    """Torch seeded with ``seed`` and one thread (torch and numpy's BLAS, learn/threads.py)
+    for a whole training run, unless ``$INSTRUMENT_TORCH_THREADS`` says otherwise. The thread
+    count and the variable are restored afterwards."""
+    threads_before = torch.get_num_threads()
+    env_before = os.environ.get(THREADS_ENV)
+    if env_before is None:
+        os.environ[THREADS_ENV] = "1"
+    torch.set_num_threads(torch_threads(0))
+    torch.manual_seed(seed)
+    try:
+        with blas_threads():
+            yield
+    finally:
+        torch.set_num_threads(threads_before)
+        if env_before is None:
+            os.environ.pop(THREADS_ENV, None)
+
+
+def set_deterministic(mode: bool) -> None:
+    """``torch.use_deterministic_algorithms(mode)`` without importing torch's compiler.
+
+    The public call also sets ``torch._inductor.config.deterministic``, and importing that
+    module pulls in torch._inductor and torch._dynamo: 1.7 s, more than the rest of a
+    ``train --from``. That flag only steers code that torch.compile generates, which this
+    project never uses, so unless the compiler is already loaded (someone else compiles)
+    only the eager kernels' switch is set. The switch is the same either way:
+    ``torch.are_deterministic_algorithms_enabled()`` reads it.
+    """
+    import sys
+
+    if "torch._inductor.config" in sys.modules or not hasattr(torch._C,
+                                                              "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(mode)
+    else:
+        torch._C._set_deterministic_algorithms(mode)
 
 
 @contextlib.contextmanager
@@ -51,12 +82,12 @@ def torch_settings(macs: int = 0) -> Iterator[None]:
     """
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(torch_threads(macs))
-    torch.use_deterministic_algorithms(True)
+    set_deterministic(True)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
+        set_deterministic(deterministic)
 
 
 def _activate(z: torch.Tensor, activation: str) -> torch.Tensor:

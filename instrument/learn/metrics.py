@@ -18,7 +18,8 @@ always read against chance:
 - stability: share of still frames (the pointer has not moved since the previous frame) whose
   sound is the previous frame's sound.
 
-Pure numpy/scipy/sklearn; no torch.
+Pure numpy (and scipy.spatial); no torch, no sklearn, no scipy.stats: ``train --from`` must
+start in well under a second (learn/refit_numpy.py).
 """
 
 from __future__ import annotations
@@ -49,21 +50,101 @@ def subsample(n: int, max_points: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
 
 
+def _sq_distances(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Squared euclidean distances (float64) from rows ``rows`` of ``a`` to every row of ``a``
+    (squared: neighbour ranks are the same, and no square roots are taken).
+
+    A few dimensions: summed per dimension from the differences, so equal points are exactly
+    0 apart (sounds played by several windows are equal, and their ties must stay ties); more
+    dimensions: ``|a|^2 + |b|^2 - 2 a.b`` clipped at 0, as sklearn computes it.
+    """
+    part = a[rows]
+    if a.shape[1] <= 16:
+        out = np.zeros((len(part), len(a)))
+        for j in range(a.shape[1]):
+            diff = np.subtract.outer(part[:, j], a[:, j])
+            out += np.multiply(diff, diff, out=diff)
+        return out
+    sq = np.einsum("ij,ij->i", a, a)
+    d2 = part @ a.T
+    d2 *= -2.0
+    d2 += sq[rows, None]
+    d2 += sq[None, :]
+    return np.maximum(d2, 0.0, out=d2)
+
+
+def _chunk_penalty(near: np.ndarray, ranked: np.ndarray, k: int) -> float:
+    """One block of rows of :func:`_penalties`: ``near`` gives each row's neighbours, ``ranked``
+    their ranks (squared distances from the block's rows to every point, self = inf)."""
+    kth = np.partition(near, k - 1, axis=1)[:, k - 1:k]
+    closer, tied = near < kth, near == kth
+    weight = closer + tied * ((k - closer.sum(1, keepdims=True)) / tied.sum(1, keepdims=True))
+    r, c = np.nonzero(weight)                       # each row's neighbours in ``near``
+    d = ranked[r, c][:, None]
+    others = ranked[r]
+    below = np.count_nonzero(others < d, axis=1)
+    equal = np.count_nonzero(others == d, axis=1)   # the neighbour itself and its ties
+    rank = below + (equal + 1) / 2.0                # mean of the ranks below+1 .. below+equal
+    return float((weight[r, c] * np.maximum(rank - k, 0.0)).sum())
+
+
+def _penalties(x: np.ndarray, ys: list[np.ndarray], k: int,
+               chunk: int = 64) -> list[tuple[float, float]]:
+    """(trustworthiness penalty, continuity penalty) of each ``y`` in ``ys`` against ``x``.
+
+    The trustworthiness penalty of ``y`` is the sum over i, over i's k nearest in ``y``, of
+    max(0, rank_x(i, j) - k), rank_x(i, j) being j's rank among i's neighbours in ``x`` (1 =
+    nearest); continuity's swaps the roles. Ties are shared fairly instead of being broken by
+    sort order: a tied rank is the average of the ranks the tied points occupy, and when the
+    k-th neighbour is tied with others, every tied point counts with weight (places left) /
+    (points tied). On points without ties this is exactly sklearn's sum; with ties (several
+    windows playing one sound) it is the mean of sklearn's value over the orders of the tied
+    points, where sklearn takes one order arbitrarily.
+
+    Works on ``chunk`` rows at a time (memory O(chunk * k * N), not O(N^2)), and computes each
+    block of distances once for both figures and every ``y`` (the model's and the baseline's).
+    """
+    n = len(x)
+    totals = [[0.0, 0.0] for _ in ys]
+    for start in range(0, n, chunk):
+        rows = np.arange(start, min(start + chunk, n))
+        local = np.arange(len(rows))
+        dx = _sq_distances(x, rows)
+        dx[local, rows] = np.inf                     # a point is not its own neighbour
+        for total, y in zip(totals, ys):
+            dy = _sq_distances(y, rows)
+            dy[local, rows] = np.inf
+            total[0] += _chunk_penalty(dy, dx, k)
+            total[1] += _chunk_penalty(dx, dy, k)
+    return [(t, c) for t, c in totals]
+
+
+def _from_penalty(penalty: float, n: int, k: int) -> float:
+    return float(1.0 - penalty * (2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))))
+
+
+def _check_k(n: int, k: int) -> None:
+    if not 0 < k < n / 2:
+        raise BadInput(f"trustworthiness needs more than {2 * k} points, got {n}",
+                       "evaluate on a longer gesture recording")
+
+
 def trustworthiness(x: np.ndarray, y: np.ndarray, k: int = N_NEIGHBORS) -> float:
-    """sklearn's trustworthiness of embedding ``y`` of ``x`` (1 = no false neighbours in ``y``).
+    """Trustworthiness of embedding ``y`` of ``x`` (1 = no false neighbours in ``y``).
+
+    sklearn's definition (Venna and Kaski 2001), computed here in numpy so that training and
+    evaluation do not import sklearn (1.3 s of a 2 s ``train --from``); on data without ties
+    it equals ``sklearn.manifold.trustworthiness`` (the tests compare them), ties are shared
+    as :func:`_penalties` says.
 
     Args:
         x: Points in the original space, shape (N, Dx).
         y: The same points in the other space, shape (N, Dy).
         k: Neighbourhood size; must be < N / 2.
     """
-    from sklearn.manifold import trustworthiness as sk_trust
-
     x, y = _check_pair(x, y)
-    if not 0 < k < len(x) / 2:
-        raise BadInput(f"trustworthiness needs more than {2 * k} points, got {len(x)}",
-                       "evaluate on a longer gesture recording")
-    return float(sk_trust(x, y, n_neighbors=k))
+    _check_k(len(x), k)
+    return _from_penalty(_penalties(x, [y], k)[0][0], len(x), k)
 
 
 def continuity(x: np.ndarray, y: np.ndarray, k: int = N_NEIGHBORS) -> float:
@@ -71,16 +152,48 @@ def continuity(x: np.ndarray, y: np.ndarray, k: int = N_NEIGHBORS) -> float:
     return trustworthiness(y, x, k)
 
 
+def neighbourhood_figures(x: np.ndarray, ys: list[np.ndarray],
+                          k: int = N_NEIGHBORS) -> list[tuple[float, float]]:
+    """(trustworthiness, continuity) of each ``y`` in ``ys`` against the same ``x``: the same
+    figures as the two functions, with every block of distances computed once."""
+    checked = [_check_pair(x, y) for y in ys]
+    _check_k(len(x), k)
+    pens = _penalties(checked[0][0], [y for _, y in checked], k)
+    return [(_from_penalty(t, len(x), k), _from_penalty(c, len(x), k)) for t, c in pens]
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``values`` (1-D), ties given their average rank (scipy's rankdata)."""
+    values = np.asarray(values)
+    order = np.argsort(values)   # any order: tied values share their mean rank anyway
+    ordered = values[order]
+    first = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.concatenate([starts, [len(values)]]))
+    ranks = np.empty(len(values), np.float64)
+    ranks[order] = np.repeat(starts + (counts + 1) / 2.0, counts)
+    return ranks
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two 1-D samples (scipy.stats.spearmanr's statistic, in
+    numpy: scipy.stats costs a second to import). 0 when a side is constant."""
+    ra, rb = average_ranks(a), average_ranks(b)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    scale = np.sqrt((ra @ ra) * (rb @ rb))
+    return float(np.clip((ra @ rb) / scale, -1.0, 1.0)) if scale > 0 else 0.0
+
+
 def distance_spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation between the pairwise distances in ``x`` and in ``y``."""
     from scipy.spatial.distance import pdist
-    from scipy.stats import spearmanr
 
     x, y = _check_pair(x, y)
     dx, dy = pdist(x), pdist(y)
     if np.ptp(dx) == 0 or np.ptp(dy) == 0:
         return 0.0  # a constant side has no ranks to correlate
-    return float(spearmanr(dx, dy).statistic)
+    return spearman(dx, dy)
 
 
 def coverage(played: np.ndarray, bank_features: np.ndarray, k: int = COVERAGE_K) -> float:
@@ -167,11 +280,14 @@ def mapping_quality(gesture_features: np.ndarray, played: np.ndarray,
     first = np.sort(first)
     keep = first[subsample(len(first), max_points, seed)]
     pairs = first[subsample(len(first), max_pairs_points, seed + 1)]
-    for side, sounds in (("model", played), ("random", shuffled)):
+    neighbours = neighbourhood_figures(gesture[keep], [bank[played[keep]], bank[shuffled[keep]]],
+                                       k)
+    for (side, sounds), (trust, cont) in zip((("model", played), ("random", shuffled)),
+                                             neighbours):
         y = bank[sounds]
         figures = {
-            "trustworthiness": trustworthiness(gesture[keep], y[keep], k),
-            "continuity": continuity(gesture[keep], y[keep], k),
+            "trustworthiness": trust,
+            "continuity": cont,
             "spearman": distance_spearman(gesture[pairs], y[pairs]),
             "coverage": coverage(sounds, bank),
             "coverage_exact": coverage_exact(sounds, len(bank)),

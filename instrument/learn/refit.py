@@ -4,8 +4,10 @@
 they are (their weights are copied, not retrained) and refits only what a new recording,
 new pins or new steering change: the gesture windows, the pairing and the mapping network,
 which starts from M's weights and trains for ``REFIT_EPOCHS`` epochs instead of the full
-``mapping_epochs``. The descriptors pairing's stage helpers live here too, so training.py
-only calls them.
+``mapping_epochs``. A refit imports no torch (1.5 s of its 2 s budget): the autoencoders are
+applied and the mapping refitted in numpy (learn/refit_numpy.py), except with ``--pairing
+labels``, which fine-tunes the autoencoders. The descriptors pairing's stage helpers live
+here too, so training.py only calls them.
 """
 
 from __future__ import annotations
@@ -27,13 +29,26 @@ def uses_descriptors(train_cfg, gesture_cfg, windows: np.ndarray) -> bool:
         and windows.shape[1] == window_dim(gesture_cfg)
 
 
-def reuse_autoencoders(base, windows: np.ndarray, spectral: np.ndarray):
-    """(gesture SAE, sound SAE, SAEConfig) of the ``--from`` bundle, checked against the data."""
-    from instrument.config import SAEConfig, config_from_dict
-    from instrument.learn.sae import StackedAutoencoder
+def numpy_only(train_cfg, base) -> bool:
+    """Whether this training runs without torch: a ``--from`` refit that keeps the
+    autoencoders as they are (every pairing but ``labels``, which fine-tunes them)."""
+    return base is not None and train_cfg.pairing != "labels"
 
-    gesture = StackedAutoencoder.from_state(base.config["gesture_sae"], base.arrays["gesture_sae"])
-    sound = StackedAutoencoder.from_state(base.config["sound_sae"], base.arrays["sound_sae"])
+
+def reuse_autoencoders(base, windows: np.ndarray, spectral: np.ndarray, trainable: bool = False):
+    """(gesture SAE, sound SAE, SAEConfig) of the ``--from`` bundle, checked against the data.
+
+    ``trainable``: torch StackedAutoencoders (labels fine-tune them); otherwise numpy
+    :class:`instrument.learn.refit_numpy.FrozenSAE` (encode only, no torch import).
+    """
+    from instrument.config import SAEConfig, config_from_dict
+
+    if trainable:
+        from instrument.learn.sae import StackedAutoencoder as kind
+    else:
+        from instrument.learn.refit_numpy import FrozenSAE as kind
+    gesture = kind.from_state(base.config["gesture_sae"], base.arrays["gesture_sae"])
+    sound = kind.from_state(base.config["sound_sae"], base.arrays["sound_sae"])
     if gesture.n_inputs != windows.shape[1]:
         raise BadInput(f"--from {base.path}: its gesture network takes windows of "
                        f"{gesture.n_inputs} values, these recordings give {windows.shape[1]}",
@@ -113,8 +128,9 @@ def descriptor_pairs(recordings, windows, train_parts, gesture_cfg, bank_descrip
 
 def mapping_network(g_feats: np.ndarray, targets: np.ndarray, train_cfg, base, quiet: bool,
                     repeat: np.ndarray | None = None):
-    """The fitted mapping network: from scratch, or from ``base``'s weights for REFIT_EPOCHS;
-    the rows ``repeat`` are trained on once more each."""
+    """The fitted mapping network: from scratch (torch), or from ``base``'s weights for
+    REFIT_EPOCHS (numpy, learn/refit_numpy.py); the rows ``repeat`` are trained on once more
+    each."""
     from instrument.learn.mapping import MappingMLP
 
     if repeat is not None and len(repeat):
@@ -125,15 +141,17 @@ def mapping_network(g_feats: np.ndarray, targets: np.ndarray, train_cfg, base, q
     same = (meta.get("n_inputs") == g_feats.shape[1] and meta.get("n_outputs") == targets.shape[1]
             and meta.get("hidden") == train_cfg.mapping_hidden
             and meta.get("activation") == train_cfg.mapping_activation)
-    if same:
-        net = MappingMLP.from_state(meta, base.arrays["mapping"])
-        epochs = min(REFIT_EPOCHS, train_cfg.mapping_epochs)
-    else:
-        net = MappingMLP(g_feats.shape[1], targets.shape[1], train_cfg.mapping_hidden,
-                         train_cfg.mapping_activation, train_cfg.seed)
-        epochs = train_cfg.mapping_epochs
-    net.fit(g_feats, targets, epochs=epochs, lr=train_cfg.mapping_lr, seed=train_cfg.seed,
-            quiet=quiet, desc="mapping network")
+    if same:    # numpy: the same network, loss and Adam as MappingMLP.fit, no torch import
+        from instrument.learn.refit_numpy import NumpyMapping
+
+        net = NumpyMapping(meta, base.arrays["mapping"])
+        net.fit(g_feats, targets, epochs=min(REFIT_EPOCHS, train_cfg.mapping_epochs),
+                lr=train_cfg.mapping_lr, seed=train_cfg.seed)
+        return net
+    net = MappingMLP(g_feats.shape[1], targets.shape[1], train_cfg.mapping_hidden,
+                     train_cfg.mapping_activation, train_cfg.seed)
+    net.fit(g_feats, targets, epochs=train_cfg.mapping_epochs, lr=train_cfg.mapping_lr,
+            seed=train_cfg.seed, quiet=quiet, desc="mapping network")
     return net
 
 

@@ -1,7 +1,8 @@
 """A stacked autoencoder as plain data: JSON meta + named float32 arrays (how bundles store it).
 
 Reading a state never runs code: every array's name, dtype, shape and finiteness is checked
-against the config before a single weight is copied.
+against the config before a single weight is copied. The checks (:func:`check_state`) need no
+torch, so ``train --from`` can use a state without importing it (learn/refit_numpy.py).
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
-from torch import nn
 
 from instrument.config import SAEConfig, config_from_dict
 from instrument.errors import InstrumentError, ModelFileError
-from instrument.learn.autoencoder import Autoencoder
 
 FORMAT = "instrument-sae"
 VERSION = 1
@@ -46,8 +44,8 @@ def to_state(model) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, {k: np.array(v, dtype=np.float32) for k, v in arrays.items()}
 
 
-def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
-    """Rebuild a ``cls`` (a StackedAutoencoder) from :func:`to_state` output.
+def check_state(meta: dict, arrays: dict[str, np.ndarray]) -> tuple[SAEConfig, int, int | None]:
+    """(config, n_inputs, n_classes) of a state whose meta and arrays are well-formed.
 
     Raises:
         ModelFileError: The meta or arrays are malformed (missing/extra arrays, wrong shapes
@@ -61,14 +59,17 @@ def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
                  "save the model again")
     try:
         config = config_from_dict(SAEConfig, meta.get("config"), where="SAE state")
-        model = cls(meta.get("n_inputs"), config)
     except InstrumentError as err:
         raise ModelFileError(f"SAE state: {err.problem}", "save the model again") from None
+    n_inputs = meta.get("n_inputs")
+    if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
+        raise ModelFileError(f"SAE state: n_inputs must be an integer >= 1, got {n_inputs!r}",
+                             "save the model again")
     n_classes = meta.get("n_classes")
     if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
         raise ModelFileError(f"SAE state: n_classes {n_classes!r} is not an integer >= 2")
-    sizes = (model.n_inputs,) + config.hidden
-    shapes = {"norm.mean": (model.n_inputs,), "norm.std": (model.n_inputs,)}
+    sizes = (n_inputs,) + config.hidden
+    shapes = {"norm.mean": (n_inputs,), "norm.std": (n_inputs,)}
     for k in range(len(config.hidden)):
         shapes[f"layer{k}.encoder.weight"] = (sizes[k + 1], sizes[k])
         shapes[f"layer{k}.encoder.bias"] = (sizes[k + 1],)
@@ -88,6 +89,26 @@ def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
                                  f"expected finite float32{list(shape)}", "save the model again")
     if not (arrays["norm.std"] > 0).all():
         raise ModelFileError("SAE state: norm.std has values <= 0", "save the model again")
+    return config, n_inputs, n_classes
+
+
+def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
+    """Rebuild a ``cls`` (a StackedAutoencoder) from :func:`to_state` output.
+
+    Raises:
+        ModelFileError: The meta or arrays are malformed (see :func:`check_state`).
+    """
+    import torch
+    from torch import nn
+
+    from instrument.learn.autoencoder import Autoencoder
+
+    config, n_inputs, n_classes = check_state(meta, arrays)
+    try:
+        model = cls(n_inputs, config)
+    except InstrumentError as err:
+        raise ModelFileError(f"SAE state: {err.problem}", "save the model again") from None
+    sizes = (model.n_inputs,) + config.hidden
     model.mean = arrays["norm.mean"].copy()
     model.std = arrays["norm.std"].copy()
     gen = torch.Generator().manual_seed(0)

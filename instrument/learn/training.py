@@ -174,39 +174,30 @@ def train_instrument(recordings: list, train_cfg: TrainConfig, gesture_cfg: Gest
         base: A loaded model Bundle (``--from``): its autoencoders and sound bank are reused
             and only the pairing and the mapping network are refitted (learn/refit.py).
     """
-    import os
+    from instrument.learn.refit import numpy_only
+    from instrument.learn.threads import blas_threads
 
-    import torch
+    if numpy_only(train_cfg, base):  # --from: numpy only, importing torch is 1.5 s of 2
+        with blas_threads():
+            return _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg,
+                          sound_bank, labels, label_of_recording, quiet, log, pins, base)
+    from instrument.learn.autoencoder import training_threads
 
-    # One torch thread unless $INSTRUMENT_TORCH_THREADS says otherwise: these networks are
-    # small, and on a busy 2-core machine two threads were several times slower than one.
-    threads_before = torch.get_num_threads()
-    env_before = os.environ.get("INSTRUMENT_TORCH_THREADS")
-    if env_before is None:
-        os.environ["INSTRUMENT_TORCH_THREADS"] = "1"
-    torch.set_num_threads(int(os.environ["INSTRUMENT_TORCH_THREADS"]))
-    try:
+    with training_threads(train_cfg.seed):
         return _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank,
                       labels, label_of_recording, quiet, log, pins, base)
-    finally:
-        torch.set_num_threads(threads_before)
-        if env_before is None:
-            os.environ.pop("INSTRUMENT_TORCH_THREADS", None)
 
 
 def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_bank, labels,
            label_of_recording, quiet, log, pins=None, base=None):
-    import torch
-
     from instrument.formats.bundle import Bundle
     from instrument.gesture.stream import fit_stream_spec, gesture_windows
-    from instrument.learn import mapping, refit, sae
+    from instrument.learn import mapping, refit
     from instrument.learn.descriptor_pairing import sound_search_space
     from instrument.runtime import Runtime
     from instrument.sound.bank import build_sound_bank
     from instrument.sound.bank_kind import bundle_sound_parts
 
-    torch.manual_seed(train_cfg.seed)
     start = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -260,9 +251,12 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
                         epochs=train_cfg.sae_epochs, seed=train_cfg.seed)
     t0 = time.perf_counter()
     if base is not None:    # --from: the trained autoencoders, unchanged
-        gesture_sae, sound_sae, sae_cfg = refit.reuse_autoencoders(base, windows, spectral)
+        gesture_sae, sound_sae, sae_cfg = refit.reuse_autoencoders(
+            base, windows, spectral, trainable=not refit.numpy_only(train_cfg, base))
         stage("autoencoders reused", t0)
     else:
+        from instrument.learn import sae
+
         gesture_sae = sae.StackedAutoencoder(windows.shape[1], sae_cfg)
         # the held-out tail's reconstruction error too, per epoch (the report draws it)
         gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE",

@@ -73,3 +73,34 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
     for figures in spaces.values():
         assert set(figures["paper_pairing"]) == set(figures["model"])
     assert report["held_out_families"]["seed"] == 7919
+
+
+def test_from_refits_without_torch_sklearn_or_scipy_stats(tmp_path):
+    """The performer's command (`train --from models/default --steer ...`) never imports
+    torch (1.5 s), sklearn (1.3 s) or scipy.stats (1 s): what keeps it under 2 s. Its
+    autoencoders are the base model's, unchanged, and it reports its figures."""
+    import os
+    import subprocess
+    import sys
+
+    from instrument.formats.bundle import load_bundle
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = tmp_path / "steered"
+    code = ("import sys\n"
+            "from instrument.cli import main\n"
+            f"rc = main(['train', '--gestures', 'recordings/demo.jsonl', '--from', "
+            f"'models/default', '--steer', 'speed=loudness', '--out', {str(out)!r}, '--quiet'])\n"
+            "loaded = [m for m in ('torch', 'sklearn', 'scipy.stats') if m in sys.modules]\n"
+            "assert rc == 0 and not loaded, (rc, loaded)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "trustworthiness" in proc.stdout
+    base, new = load_bundle(os.path.join(root, "models", "default")), load_bundle(out)
+    for part in ("gesture_sae", "sound_sae"):
+        for name, array in base.arrays[part].items():
+            np.testing.assert_array_equal(new.arrays[part][name], array)
+    assert new.config["gesture_sae"] == base.config["gesture_sae"]
+    assert not np.array_equal(new.arrays["mapping"]["w1"], base.arrays["mapping"]["w1"])
+    assert len(new.config["mapping"]["history"]["losses"]) == 8

@@ -65,3 +65,48 @@ def test_bad_inputs_raise_one_line(rng):
         metrics.trustworthiness(rng.normal(size=(12, 2)), rng.normal(size=(12, 2)))
     with pytest.raises(BadInput, match="outside"):
         metrics.mapping_quality(rng.normal(size=(30, 2)), np.full(30, 7), rng.normal(size=(5, 2)))
+
+
+# --- our numpy figures against the libraries that define them --------------------------------
+
+@pytest.mark.parametrize("n, dx, dy, k", [(120, 6, 2, 5), (400, 40, 5, 10), (300, 3, 30, 10)])
+def test_trustworthiness_and_continuity_equal_sklearns(rng, n, dx, dy, k):
+    sk = pytest.importorskip("sklearn.manifold")
+    x = rng.normal(size=(n, dx))
+    y = x[:, :min(dx, dy)] @ rng.normal(size=(min(dx, dy), dy)) + 0.5 * rng.normal(size=(n, dy))
+    assert metrics.trustworthiness(x, y, k) == pytest.approx(sk.trustworthiness(x, y, n_neighbors=k),
+                                                             abs=1e-12)
+    assert metrics.continuity(x, y, k) == pytest.approx(sk.trustworthiness(y, x, n_neighbors=k),
+                                                        abs=1e-12)
+    (trust, cont), = metrics.neighbourhood_figures(x, [y], k)
+    assert (trust, cont) == (metrics.trustworthiness(x, y, k), metrics.continuity(x, y, k))
+
+
+def test_ties_are_shared_not_broken_by_order(rng):
+    """Many windows playing one sound: a random map scores chance (0.5) on average, whatever
+    order the tied sounds come in; the figure does not change when the rows are permuted."""
+    bank = rng.normal(size=(40, 3))
+    x = rng.normal(size=(600, 8))
+    figures = []
+    for seed in range(3):
+        played = np.random.default_rng(seed).integers(0, 40, 600)   # ~15 windows per sound
+        figures.append(metrics.trustworthiness(x, bank[played]))
+        order = np.random.default_rng(seed + 10).permutation(600)
+        assert metrics.trustworthiness(x[order], bank[played][order]) == pytest.approx(
+            figures[-1], abs=1e-12)
+    assert np.mean(figures) == pytest.approx(0.5, abs=0.01)
+
+
+def test_spearman_equals_scipys_with_and_without_ties(rng):
+    stats = pytest.importorskip("scipy.stats")
+    from scipy.spatial.distance import pdist
+
+    a = rng.normal(size=3000)
+    b = a + rng.normal(size=3000)
+    b[::3] = 1.0                        # a third tied
+    assert metrics.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+    x, y = rng.normal(size=(150, 4)), rng.integers(0, 5, size=(150, 2)).astype(float)
+    assert metrics.distance_spearman(x, y) == pytest.approx(
+        stats.spearmanr(pdist(x), pdist(y)).statistic, abs=1e-12)
+    np.testing.assert_array_equal(metrics.average_ranks(np.array([3.0, 1.0, 3.0, 2.0])),
+                                  [3.5, 1.0, 3.5, 2.0])
