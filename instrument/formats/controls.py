@@ -9,11 +9,13 @@ Numbers are written with a fixed format (t: 6 decimals, the file's resolution; p
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 
 from instrument.errors import DataFileError
+from instrument.formats.filecheck import open_regular
 from instrument.formats.safe_io import AppendingFile, atomic_write
 
 
@@ -34,12 +36,17 @@ def write_controls_csv(path: str | os.PathLike, times, sounds, params, names) ->
 def read_controls_csv(path: str | os.PathLike) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Read a control stream CSV -> (param names, times, sounds, params)."""
     path = os.fspath(path)
+    raw = open_regular(path, "control stream", DataFileError,  # never a FIFO or a device
+                       "give a control stream CSV, not a pipe or a device")
     try:
-        with open(path, encoding="utf-8") as handle:
+        with io.TextIOWrapper(raw, encoding="utf-8") as handle:
             header = handle.readline().strip().split(",")
             rows = [line.strip().split(",") for line in handle if line.strip()]
     except OSError as err:
         raise DataFileError(f"cannot read control stream {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise DataFileError(f"control stream {path} is not UTF-8 text",
+                            "give the CSV written by render --controls") from None
     if header[:2] != ["t", "sound"]:
         raise DataFileError(f"{path} is not a control stream (header must start with t,sound)")
     try:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from instrument.errors import DataFileError
 from instrument.formats import bounded_json
+from instrument.formats.filecheck import open_regular
 
 # A version-1 sample line is about 40 bytes; a version-2 line of many channels a few kB.
 MAX_LINE_BYTES = 1 << 20
@@ -71,11 +73,12 @@ class LineSource:
 
     def __init__(self, path: str):
         self.path = path
-        try:
-            self._file = open(path, "rb")
-        except OSError as err:
-            raise DataFileError(f"cannot read recording {path}: {err.strerror}",
-                                "check the path and the file's permissions") from None
+        if not os.path.exists(path):
+            raise DataFileError(f"cannot read recording {path}: No such file or directory",
+                                "check the path and the file's permissions")
+        # A regular file only: a FIFO would block the open for ever, a device never end.
+        self._file = open_regular(path, "recording", DataFileError,
+                                  "give a recording file, not a pipe or a device")
         self.lineno = 0
 
     def __enter__(self) -> "LineSource":
