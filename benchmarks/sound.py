@@ -6,7 +6,8 @@
 Targets (issue 4): the 5000 x 1 s corpus at 22050 Hz in <= 2 s on 2 cores, with bounded
 memory (compare the peak with the 441 MB that holding all the audio would take). Issue 12
 rows: a bank from 1 hour of audio (wall time, peak memory), the sampler voice's realtime
-factor, the example Pd patch's 1000 x 1 s corpus in pd -batch.
+factor (numpy: loop and grain; the live pyo sampler on a manual server), the example Pd
+patch's 1000 x 1 s corpus in pd -batch.
 """
 
 from __future__ import annotations
@@ -114,26 +115,61 @@ def audio_bank(minutes: float = 60.0, rate: int = 44100) -> dict:
             "peak_mb": peak / 1e6, "all_audio_mb": minutes * 60 * rate * 4 / 1e6}
 
 
-def sampler(rate: int = 44100, block: int = 256, seconds: float = 10.0) -> dict:
+def _bench_slices(rate: int) -> list:
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal(int(rate * d)) * 0.2).astype(np.float32)
+            for d in rng.uniform(0.1, 2.0, 100)]
+
+
+def sampler(rate: int = 44100, block: int = 256, seconds: float = 10.0,
+            mode: str = "loop") -> dict:
     """The sampler voice's numpy core in live-sized blocks, a new slice every 20 blocks."""
     from instrument.sound.sampler import Sampler
 
     rng = np.random.default_rng(0)
-    slices = [(rng.standard_normal(int(rate * d)) * 0.2).astype(np.float32)
-              for d in rng.uniform(0.1, 2.0, 100)]
+    slices = _bench_slices(rate)
     buf = np.zeros(block, np.float32)
     blocks = int(seconds * rate / block)
 
     def run():
-        voice = Sampler(slices, rate, "loop")
+        voice = Sampler(slices, rate, mode)
         for i in range(blocks):
             if i % 20 == 0:
                 voice.set_slice(int(rng.integers(0, len(slices))))
             voice.render(buf)
 
     spent = best_of(3, run)
-    return {"rate": rate, "block": block, "rtf": blocks * block / rate / spent,
+    return {"rate": rate, "block": block, "mode": mode, "rtf": blocks * block / rate / spent,
             "per_block_us": spent / blocks * 1e6}
+
+
+def pyo_sampler(rate: int = 44100, block: int = 256, seconds: float = 10.0,
+                mode: str = "loop") -> dict | None:
+    """The live pyo sampler voice on a manual server: wall and CPU time per block computed
+    (its Python block callback and pyo's graph), a new slice every 20 blocks."""
+    try:
+        from instrument.output.pyo_sampler import PyoSamplerVoice
+    except ImportError:
+        return None
+    rng = np.random.default_rng(0)
+    slices = _bench_slices(rate)
+    blocks = int(seconds * rate / block)
+    best_wall = best_cpu = float("inf")
+    for _ in range(3):
+        voice = PyoSamplerVoice(slices, "manual", rate, block, mode).start()
+        try:
+            wall, cpu = time.perf_counter(), time.process_time()
+            for i in range(blocks):
+                if i % 20 == 0:
+                    voice.set_params([int(rng.integers(0, len(slices)))])
+                voice.process(1)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            voice.stop()
+        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
+    audio_s = blocks * block / rate
+    return {"rate": rate, "block": block, "mode": mode, "rtf": audio_s / best_wall,
+            "cpu_rtf": audio_s / best_cpu, "per_block_us": best_wall / blocks * 1e6}
 
 
 def pd_corpus(n: int = 1000, seconds: float = 1.0, rate: int = 22050) -> dict | None:
@@ -180,6 +216,15 @@ def table(result: dict) -> str:
         rows.append(("sampler voice (numpy)", f"{sp['block']}-sample blocks @ {sp['rate']} Hz, "
                      "switch every 20", f"{sp['rtf']:.0f}x realtime "
                      f"({sp['per_block_us']:.0f} us/block)", "> 1x"))
+    for key, name in (("sampler_grain", "sampler voice (numpy), grain"),
+                      ("pyo_sampler", "pyo sampler voice (manual server)"),
+                      ("pyo_sampler_grain", "pyo sampler voice, grain")):
+        row = result.get(key)
+        if row:
+            cpu = f", {row['cpu_rtf']:.0f}x in CPU time" if "cpu_rtf" in row else ""
+            rows.append((name, f"{row['block']}-sample blocks @ {row['rate']} Hz, "
+                         f"{row['mode']}, switch every 20", f"{row['rtf']:.0f}x realtime "
+                         f"({row['per_block_us']:.0f} us/block{cpu})", "> 1x"))
     if pdc:
         rows.append(("Pd batch corpus", f"{pdc['sounds']} x {pdc['seconds_each']:g} s @ "
                      f"{pdc['rate']} Hz, examples/subtractive.pd",
@@ -210,7 +255,9 @@ def main(argv=None) -> int:
     result = {"cpus": os.cpu_count(), "load_before": load_before,
               "corpus": corpus(args.n, 1.0, 22050, args.workers, args.repeats),
               "realtime": realtime(), "engines": engines(),
-              "sampler": sampler(), "pd_corpus": pd_corpus(),
+              "sampler": sampler(), "sampler_grain": sampler(mode="grain"),
+              "pyo_sampler": pyo_sampler(), "pyo_sampler_grain": pyo_sampler(mode="grain"),
+              "pd_corpus": pd_corpus(),
               "audio_bank": None if args.quick else audio_bank(),
               "load_after": os.getloadavg()[0]}
     print(json.dumps(result, indent=2) if args.json else table(result))
