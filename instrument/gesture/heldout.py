@@ -27,12 +27,12 @@ from instrument.errors import BadInput
 from instrument.formats.recording import Recording, make_header
 from instrument.gesture.synthetic import (
     _DENSE_HZ,
-    _arclength_param,
     _cruise,
     _min_jerk,
     _mouse_events,
     _rotate,
     _Synth,
+    draw_strokes,
 )
 
 HELDOUT_SEED = 7919
@@ -109,33 +109,9 @@ def heldout_strokes(seconds: float = 120.0, seed: int = HELDOUT_SEED, width: int
         raise BadInput(f"seconds = {seconds!r} must be in (0, 3600]")
     rng = np.random.default_rng(seed)
     gen = _Heldout(rng, width, height)
-    names = list(_WEIGHTS)
-    weights = np.array([_WEIGHTS[n] for n in names])
-    pos = np.array([width / 2, height / 2])
-    chunks, total, n_dense = [pos[None, :]], 1, int(seconds * _DENSE_HZ) + 1
-    counts = dict.fromkeys(HELDOUT_FAMILIES, 0)
-    while total < n_dense:
-        family = names[rng.choice(len(names), p=weights / weights.sum())]
-        counts[family] += 1
-        if family == "rest":
-            stroke = np.repeat(pos[None, :], int(rng.uniform(0.2, 2.0) * _DENSE_HZ), axis=0)
-        else:
-            rel, profile = getattr(gen, family)(pos)
-            placed = gen.fit(pos, rel)
-            if profile is None:
-                stroke = placed
-            else:
-                seg = np.hypot(*np.diff(placed, axis=0).T).sum()
-                n = max(int(seg / gen.speed() * _DENSE_HZ), 20)
-                stroke = _arclength_param(placed, profile(np.linspace(0, 1, n)))
-            stroke = stroke + gen.tremor(len(stroke))
-            rest = int(rng.uniform(0.0, 0.15) * _DENSE_HZ)
-            stroke = np.vstack([stroke, np.repeat(stroke[-1:], rest, axis=0)])
-        stroke = np.clip(stroke, [0, 0], [width - 1, height - 1])
-        chunks.append(stroke)
-        total += len(stroke)
-        pos = stroke[-1]
-    t, x, y = _mouse_events(np.vstack(chunks)[:n_dense], rng, seconds)
+    dense, counts = draw_strokes(gen, rng, _WEIGHTS, HELDOUT_FAMILIES, ("rest", 0.2, 2.0),
+                                 int(seconds * _DENSE_HZ) + 1, width, height)
+    t, x, y = _mouse_events(dense, rng, seconds)
     header = make_header(width, height, source=HELDOUT_SOURCE,
                          note="held-out stroke families (instrument.gesture.heldout); never "
                               "train on this", heldout={"seed": int(seed),

@@ -181,19 +181,49 @@ def synthesize(seconds: float = 420.0, seed: int = 0, width: int = 1280,
         raise BadInput(f"window {width!r}x{height!r} must be whole pixels, at least 100x100")
     rng = np.random.default_rng(seed)
     gen = _Synth(rng, width, height)
-    names = list(_WEIGHTS)
-    weights = np.array([_WEIGHTS[n] for n in names])
+    dense, counts = draw_strokes(gen, rng, _WEIGHTS, FAMILIES, ("pause", 0.2, 2.5),
+                                 int(seconds * _DENSE_HZ) + 1, width, height)
+    t, x, y = _mouse_events(dense, rng, seconds)
+    header = make_header(width, height, source="synthetic",
+                         note="synthesized by 'instrument gestures synth', not a human recording",
+                         synthetic={"seed": int(seed), "seconds": float(seconds),
+                                    "strokes": counts})
+    return Recording(header=header, width=width, height=height, t=t, x=x, y=y)
+
+
+def draw_strokes(gen, rng: np.random.Generator, weights: dict, families: tuple,
+                 still: tuple[str, float, float], n_dense: int, width: int,
+                 height: int) -> tuple[np.ndarray, dict]:
+    """The dense hand trace: strokes of weighted families, one after another, from the centre.
+
+    Shared by :func:`synthesize` and the held-out families (:mod:`instrument.gesture.heldout`),
+    which differ only in their families and ``still`` (the family that holds the pointer
+    still, and its range of seconds). The random draws happen in a fixed order, so a seed
+    gives the same trace byte for byte.
+
+    Args:
+        gen: A stroke generator (:class:`_Synth` or a subclass): a method per family
+            returning ``(relative path, speed profile or None)``, plus fit/speed/tremor.
+        rng: The generator's random source (drawn from here too).
+        weights: Family name -> relative weight (the order of draws follows the dict).
+        families: Every family name, in the order the returned counts list them.
+        still: ``(family, low_s, high_s)`` of the still family.
+        n_dense: Samples of the trace at ``_DENSE_HZ``.
+
+    Returns:
+        (float[n_dense, 2] trace in pixels, {family: strokes drawn}).
+    """
+    names = list(weights)
+    p = np.array([weights[n] for n in names])
     pos = np.array([width / 2, height / 2])
-    chunks = [pos[None, :]]
-    n_dense = int(seconds * _DENSE_HZ) + 1
-    total = 1
-    counts = dict.fromkeys(FAMILIES, 0)
+    chunks, total = [pos[None, :]], 1
+    counts = dict.fromkeys(families, 0)
+    still_family, low_s, high_s = still
     while total < n_dense:
-        family = names[rng.choice(len(names), p=weights / weights.sum())]
+        family = names[rng.choice(len(names), p=p / p.sum())]
         counts[family] += 1
-        if family == "pause":
-            n = int(rng.uniform(0.2, 2.5) * _DENSE_HZ)
-            stroke = np.repeat(pos[None, :], n, axis=0)
+        if family == still_family:
+            stroke = np.repeat(pos[None, :], int(rng.uniform(low_s, high_s) * _DENSE_HZ), axis=0)
         else:
             rel, profile = getattr(gen, family)(pos)
             placed = gen.fit(pos, rel)
@@ -211,13 +241,7 @@ def synthesize(seconds: float = 420.0, seed: int = 0, width: int = 1280,
         chunks.append(stroke)
         total += len(stroke)
         pos = stroke[-1]
-    dense = np.vstack(chunks)[:n_dense]
-    t, x, y = _mouse_events(dense, rng, seconds)
-    header = make_header(width, height, source="synthetic",
-                         note="synthesized by 'instrument gestures synth', not a human recording",
-                         synthetic={"seed": int(seed), "seconds": float(seconds),
-                                    "strokes": counts})
-    return Recording(header=header, width=width, height=height, t=t, x=x, y=y)
+    return np.vstack(chunks)[:n_dense], counts
 
 
 def _mouse_events(dense: np.ndarray, rng: np.random.Generator, seconds: float):
