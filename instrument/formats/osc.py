@@ -73,8 +73,12 @@ def encode_message(address: str, type_tags: str, values: Sequence[float]) -> byt
 
 # --- pure parsing ---------------------------------------------------------------------------
 
-def _read_string(dgram: bytes, start: int) -> tuple[str, int] | None:
-    """(string, index after its padding) or None when it is not a valid OSC string."""
+def read_string(dgram: bytes, start: int, encoding: str = "ascii") -> tuple[str, int] | None:
+    """(string, index after its padding) or None when it is not a valid OSC string.
+
+    OSC strings are ASCII (addresses, type tags); ``osc_control`` reads string arguments
+    (Wekinator's input names) as UTF-8.
+    """
     end = dgram.find(b"\0", start)
     if end < 0:
         return None
@@ -82,9 +86,22 @@ def _read_string(dgram: bytes, start: int) -> tuple[str, int] | None:
     if stop > len(dgram):
         return None
     try:
-        return dgram[start:end].decode("ascii"), stop
+        return dgram[start:end].decode(encoding), stop
     except UnicodeDecodeError:
         return None
+
+
+def _numbers(dgram: bytes, index: int, type_tags: str) -> list[float] | None:
+    """The numeric arguments (tags already checked to be f/i/d/h) from ``index`` to the end
+    of the datagram, or None when they are truncated or followed by trailing bytes."""
+    values = []
+    for tag in type_tags:
+        size = _TAG_SIZE[tag]
+        if index + size > len(dgram):
+            return None
+        values.append(float(struct.unpack_from(_NUMBER_TAGS[tag], dgram, index)[0]))
+        index += size
+    return values if index == len(dgram) else None
 
 
 def parse_pointer(dgram: bytes, limits: tuple[float, float] = NORMALIZED_LIMITS
@@ -104,7 +121,7 @@ def parse_pointer(dgram: bytes, limits: tuple[float, float] = NORMALIZED_LIMITS
         return TOO_LARGE, 0.0, 0.0
     if not dgram.startswith(b"/"):
         return NOT_OSC, 0.0, 0.0
-    address = _read_string(dgram, 0)
+    address = read_string(dgram, 0)
     if address is None:
         return NOT_OSC, 0.0, 0.0
     if address[0] != POINTER_ADDRESS:
@@ -112,7 +129,7 @@ def parse_pointer(dgram: bytes, limits: tuple[float, float] = NORMALIZED_LIMITS
     index = address[1]
     if index == len(dgram):                    # no type tags at all: zero arguments
         return WRONG_ARITY, 0.0, 0.0
-    tags = _read_string(dgram, index)
+    tags = read_string(dgram, index)
     if tags is None or not tags[0].startswith(","):
         return NOT_OSC, 0.0, 0.0
     type_tags, index = tags[0][1:], tags[1]
@@ -120,15 +137,9 @@ def parse_pointer(dgram: bytes, limits: tuple[float, float] = NORMALIZED_LIMITS
         return WRONG_ARITY, 0.0, 0.0
     if any(tag not in _NUMBER_TAGS for tag in type_tags):
         return WRONG_TYPES, 0.0, 0.0
-    values = []
-    for tag in type_tags:
-        size = _TAG_SIZE[tag]
-        if index + size > len(dgram):
-            return NOT_OSC, 0.0, 0.0           # truncated arguments
-        values.append(float(struct.unpack_from(_NUMBER_TAGS[tag], dgram, index)[0]))
-        index += size
-    if index != len(dgram):
-        return NOT_OSC, 0.0, 0.0               # trailing bytes: not a well-formed message
+    values = _numbers(dgram, index, type_tags)
+    if values is None:
+        return NOT_OSC, 0.0, 0.0               # truncated or trailing bytes: not well formed
     x, y = values
     if not (math.isfinite(x) and math.isfinite(y)):
         return NON_FINITE, 0.0, 0.0
@@ -162,7 +173,7 @@ def parse_inputs(dgram: bytes, width: int | None = None, limit: float = 1e9
         return TOO_LARGE, None
     if not dgram.startswith(b"/"):
         return NOT_OSC, None
-    address = _read_string(dgram, 0)
+    address = read_string(dgram, 0)
     if address is None:
         return NOT_OSC, None
     if address[0] != POINTER_ADDRESS:
@@ -170,7 +181,7 @@ def parse_inputs(dgram: bytes, width: int | None = None, limit: float = 1e9
     index = address[1]
     if index == len(dgram):
         return WRONG_ARITY, None
-    tags = _read_string(dgram, index)
+    tags = read_string(dgram, index)
     if tags is None or not tags[0].startswith(","):
         return NOT_OSC, None
     type_tags, index = tags[0][1:], tags[1]
@@ -184,14 +195,8 @@ def parse_inputs(dgram: bytes, width: int | None = None, limit: float = 1e9
     else:
         if any(tag not in _NUMBER_TAGS for tag in type_tags):
             return WRONG_TYPES, None
-        out = []
-        for tag in type_tags:
-            size = _TAG_SIZE[tag]
-            if index + size > len(dgram):
-                return NOT_OSC, None
-            out.append(float(struct.unpack_from(_NUMBER_TAGS[tag], dgram, index)[0]))
-            index += size
-        if index != len(dgram):
+        out = _numbers(dgram, index, type_tags)
+        if out is None:
             return NOT_OSC, None
         values = tuple(out)
     if not all(map(math.isfinite, values)):

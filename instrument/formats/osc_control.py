@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from instrument.formats.osc import MAX_BUNDLE_DEPTH, bundle_elements
+from instrument.formats.osc import MAX_BUNDLE_DEPTH, bundle_elements, read_string
 
 MAX_PACKET = 65_507                    # the largest UDP payload over IPv4
 MAX_ARGUMENTS = 4096 + 16              # the widest /wek/inputs (Wekinator's webcam) + slack
@@ -23,16 +23,7 @@ _CONSTANT = {"T": True, "F": False, "N": None, "I": None}
 
 
 def _string(dgram: bytes, start: int) -> tuple[str, int] | None:
-    end = dgram.find(b"\0", start)
-    if end < 0:
-        return None
-    stop = start + ((end - start) // 4 + 1) * 4
-    if stop > len(dgram):
-        return None
-    try:
-        return dgram[start:end].decode("utf-8"), stop
-    except UnicodeDecodeError:
-        return None
+    return read_string(dgram, start, "utf-8")  # string arguments may name inputs in UTF-8
 
 
 def parse_message(dgram: bytes) -> tuple[str, tuple] | None:
