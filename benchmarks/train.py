@@ -14,9 +14,15 @@
    Target: numpy >= 10x faster.
 
 Usage:
-    python benchmarks/train.py [--gestures FILE] [--model DIR] [--frames 2000] [--json]
+    python benchmarks/train.py [--gestures FILE] [--model DIR] [--frames 2000] [--runs 3]
+                               [--refit-only] [--json]
 
-``--model DIR`` skips training and times an existing model.
+``--model DIR`` skips training and times an existing model; ``--refit-only`` (with
+``--model``) times only ``train --from``.
+
+3. ``train --from MODEL --steer speed=loudness``: the performer's real command, a fresh
+   ``python -m instrument`` process each run (startup and imports included), wall and CPU
+   seconds, median of ``--runs``; next to it the same refit in-process (target: <= 2 s).
 """
 
 from __future__ import annotations
@@ -77,6 +83,30 @@ def retrain_from(model_dir: str, gestures: str) -> dict:
                                      sound_bank=bank, base=base, quiet=True)
     return {"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
             "timings": summary["timings"]}
+
+
+def retrain_from_cli(model_dir: str, gestures: str, out_dir: str, runs: int = 3) -> dict:
+    """The performer's real command in a fresh process, as they type it:
+    ``instrument train --gestures G --from MODEL --steer speed=loudness --out DIR --force
+    --quiet``: wall and CPU (user + system) seconds of each run, startup and imports included."""
+    import resource
+    import subprocess
+
+    command = [sys.executable, "-m", "instrument", "train", "--gestures", gestures, "--from",
+               model_dir, "--steer", "speed=loudness", "--out", out_dir, "--force", "--quiet"]
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if proc.returncode != 0:
+            raise InstrumentError(f"train --from failed: {proc.stderr.strip()[-300:]}")
+    return {"runs": runs, "wall_seconds": walls, "cpu_seconds": cpus,
+            "wall_median": float(np.median(walls)), "wall_best": min(walls),
+            "cpu_median": float(np.median(cpus)), "load_1min": os.getloadavg()[0]}
 
 
 def time_frames(model_dir: str, gestures: str, n_frames: int) -> dict:
@@ -146,6 +176,13 @@ def time_frames(model_dir: str, gestures: str, n_frames: int) -> dict:
             "speedup_api_p50": a_p50 / n_p50, "same_sound_share": agree / len(windows)}
 
 
+def _print_rows(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>20}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>20}  {target}".rstrip())
+
+
 def main(argv=None) -> int:
     parser = Parser(prog="train.py", description=__doc__.splitlines()[0])
     parser.add_argument("--gestures", type=existing_file, default="recordings/demo.jsonl",
@@ -153,6 +190,10 @@ def main(argv=None) -> int:
     parser.add_argument("--model", type=existing_dir, help="time this model, skip training")
     parser.add_argument("--frames", type=positive_int, default=2000,
                         help="control frames timed (default 2000)")
+    parser.add_argument("--runs", type=positive_int, default=3,
+                        help="fresh-process train --from runs timed (default 3)")
+    parser.add_argument("--refit-only", action="store_true",
+                        help="time only train --from (needs --model), not the frames")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
@@ -162,8 +203,11 @@ def main(argv=None) -> int:
             if model is None:
                 model = os.path.join(tmp, "model")
                 result["training"] = train_default(args.gestures, model)
-            result["inference"] = time_frames(model, args.gestures, args.frames)
+            if not args.refit_only:
+                result["inference"] = time_frames(model, args.gestures, args.frames)
             result["refit"] = retrain_from(model, args.gestures)
+            result["refit_cli"] = retrain_from_cli(model, args.gestures,
+                                                   os.path.join(tmp, "refit"), args.runs)
     except InstrumentError as err:
         print(f"train.py: error: {err}", file=sys.stderr)
         return 2
@@ -176,11 +220,19 @@ def main(argv=None) -> int:
         rows.append(("train default instrument from scratch", f"{tr['seconds']:.1f} s", "<= 60 s"))
         for stage, seconds in tr["timings"].items():
             rows.append((f"  {stage}", f"{seconds:.1f} s", ""))
-    ref = result["refit"]
-    rows.append(("train --from (autoencoders reused, steered)",
-                 f"{ref['seconds']:.1f} s ({ref['cpu_seconds']:.1f} s CPU)", "<= 2 s"))
+    cli, ref = result["refit_cli"], result["refit"]
+    rows.append(("train --from, fresh CLI process (steered), median",
+                 f"{cli['wall_median']:.2f} s ({cli['cpu_median']:.2f} s CPU)", "<= 2 s"))
+    rows.append((f"  best of {cli['runs']} (1-min load {cli['load_1min']:.1f})",
+                 f"{cli['wall_best']:.2f} s", ""))
+    rows.append(("  in-process (no startup, imports warm)",
+                 f"{ref['seconds']:.2f} s ({ref['cpu_seconds']:.2f} s CPU)", ""))
     for stage, seconds in ref["timings"].items():
-        rows.append((f"  {stage}", f"{seconds:.2f} s", ""))
+        rows.append((f"    {stage}", f"{seconds:.2f} s", ""))
+    if "inference" not in result:
+        _print_rows(rows)
+        print(f"({result['cpus']} CPUs; {args.gestures})")
+        return 0
     inf = result["inference"]
     rows += [("frame, numpy runtime p50 / p99", f"{inf['numpy_p50_us']:.0f} / "
               f"{inf['numpy_p99_us']:.0f} us", "well under 1 ms"),
@@ -191,10 +243,7 @@ def main(argv=None) -> int:
              ("speed-up vs minimal torch (p50)", f"{inf['speedup_p50']:.1f}x", ">= 10x"),
              ("speed-up vs library API (p50)", f"{inf['speedup_api_p50']:.1f}x", ">= 10x"),
              ("same sound numpy vs torch", f"{100 * inf['same_sound_share']:.1f} %", "")]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>16}  target")
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>16}  {target}".rstrip())
+    _print_rows(rows)
     print(f"({result['cpus']} CPUs; {inf['frames']} frames of {args.gestures})")
     return 0
 
