@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -28,52 +27,9 @@ import numpy as np
 from instrument.config import GestureConfig, SAEConfig, TrainConfig
 from instrument.errors import BadInput
 from instrument.learn.evaluation import evaluation_windows, measure, split_windows
+from instrument.learn.label_spec import LabelSpec  # noqa: F401 (imported from here too)
 
 MIN_WINDOWS = 50
-
-
-@dataclass
-class LabelSpec:
-    """The user's categories and matching for ``--pairing labels``.
-
-    Attributes:
-        gesture_files: Gesture category name -> recording paths whose windows belong to it.
-        sound_ranges: Sound category name -> [(param name, low, high)] in physical units; a
-            bank sound belongs to the first category whose every range contains it.
-        match: Gesture category name -> sound category name.
-    """
-
-    gesture_files: dict[str, list[str]] = field(default_factory=dict)
-    sound_ranges: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
-    match: dict[str, str] = field(default_factory=dict)
-
-    def check(self) -> None:
-        """BadInput unless every matched name is a declared category."""
-        if not self.gesture_files or not self.sound_ranges or not self.match:
-            raise BadInput("--pairing labels needs --gesture-labels, --sound-labels and --match",
-                           "e.g. --gesture-labels circles=c.jsonl --sound-labels low=carrier_hz:50-200 "
-                           "--match circles=low")
-        for g, s in self.match.items():
-            if g not in self.gesture_files:
-                raise BadInput(f"--match {g}={s}: no gesture category {g!r}",
-                               f"declared: {', '.join(sorted(self.gesture_files))}")
-            if s not in self.sound_ranges:
-                raise BadInput(f"--match {g}={s}: no sound category {s!r}",
-                               f"declared: {', '.join(sorted(self.sound_ranges))}")
-
-    def sound_labels(self, params_physical: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-        """Category index (order of ``sound_ranges``) of each bank sound, -1 for none."""
-        labels = np.full(len(params_physical), -1, np.int64)
-        for c, ranges in reversed(list(enumerate(self.sound_ranges.values()))):
-            inside = np.ones(len(params_physical), bool)
-            for name, low, high in ranges:
-                if name not in names:
-                    raise BadInput(f"--sound-labels: unknown parameter {name!r}",
-                                   f"use one of {', '.join(names)}")
-                col = params_physical[:, names.index(name)]
-                inside &= (col >= low) & (col <= high)
-            labels[inside] = c
-        return labels
 
 
 def search_space(sound_features: np.ndarray, cfg: TrainConfig) -> dict:
@@ -261,6 +217,9 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         # the held-out tail's reconstruction error too, per epoch (the report draws it)
         gesture_sae.fit(windows, quiet=quiet, desc="gesture SAE",
                         held_out=held_out if len(held_out) else None)
+        if refit.uses_descriptors(train_cfg, gesture_cfg, windows):  # features that keep them
+            from instrument.learn.gesture_keeping import keep_descriptors
+            keep_descriptors(gesture_sae, windows, gesture_cfg, quiet=quiet)
         stage("gesture SAE", t0)
         t0 = time.perf_counter()
         sound_sae = sae.StackedAutoencoder(spectral.shape[1], sae_cfg)
@@ -326,6 +285,10 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
                "features": feature_cfg, "sae": sae_cfg}
     config, arrays = assemble(configs, train_cfg, gesture_sae, sound_sae, net, params_unit,
                               spectral, search, bank.table, gesture_cfg)
+    if pins and by_descriptors and net is not None:  # pinned strokes snap to their sound
+        from instrument.pin_snap import pin_arrays
+        arrays["mapping"].update(pin_arrays(gesture_sae.encode, recordings, gesture_cfg, pins,
+                                            g_feats, train_parts))
     if spec is not None:
         config["stream"] = spec.to_dict()
         # Still = the newest step's deltas are all zero (its values are not).
