@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import numpy as np  # noqa: E402
-from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
+from timing import best_of, print_rows  # noqa: E402  (benchmarks/ is sys.path[0])
 
 from instrument.config import GestureConfig  # noqa: E402
 from instrument.formats.recording import read_recording  # noqa: E402
@@ -75,13 +75,7 @@ def main() -> int:
     if args.big_mb > 0:
         rows.extend(_info_rows(args.big_mb))
 
-    if args.json:
-        print(json.dumps({name: value for name, value, _ in rows}))
-    else:
-        width = max(len(r[0]) for r in rows)
-        print(f"{'what':<{width}}  {'time':>10}")
-        for name, value, unit in rows:
-            print(f"{name:<{width}}  {value:>10.3f} {unit}")
+    print_rows(rows, args.json)
     return 0
 
 

@@ -8,7 +8,6 @@ Usage: python benchmarks/stream_speed.py [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "tests"))
 
 from stream_helpers import write_stream_file  # noqa: E402
-from timing import best_of  # noqa: E402  (benchmarks/ is sys.path[0])
+from timing import best_of, print_rows  # noqa: E402  (benchmarks/ is sys.path[0])
 
 from instrument.config import GestureConfig  # noqa: E402
 from instrument.formats.recording import read_recording  # noqa: E402
@@ -77,13 +76,7 @@ def main() -> int:
                      seconds, "s"))
         seconds = best_of(3, lambda: stream_windows(rec, cfg, spec))
         rows.append(("stream_windows (60 s, 16 channels, training hop)", seconds, "s"))
-    if args.json:
-        print(json.dumps({name: value for name, value, _ in rows}))
-    else:
-        width = max(len(r[0]) for r in rows)
-        print(f"{'what':<{width}}  {'time':>10}")
-        for name, value, unit in rows:
-            print(f"{name:<{width}}  {value:>10.3f} {unit}")
+    print_rows(rows, args.json)
     return 0
 
 

@@ -14,3 +14,17 @@ def best_of(repeats: int, fn) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def print_rows(rows, as_json: bool = False) -> None:
+    """Print ``(what, value, unit)`` rows as an aligned table, or as one JSON object
+    ``{what: value}`` with ``as_json`` (the benchmarks' --json)."""
+    import json
+
+    if as_json:
+        print(json.dumps({name: value for name, value, _ in rows}))
+        return
+    width = max(len(r[0]) for r in rows)
+    print(f"{'what':<{width}}  {'time':>10}")
+    for name, value, unit in rows:
+        print(f"{name:<{width}}  {value:>10.3f} {unit}")
