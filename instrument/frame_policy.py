@@ -8,11 +8,14 @@ that are plain functions of the bank (numpy only, no torch).
 - :func:`nearest_spacing` / :func:`bank_spacing`: each bank sound's distance to its nearest
   neighbour, the local density that scales the hysteresis margin (a crowded region needs a
   smaller margin than a sparse one to stop flicker between neighbours);
+  :func:`spacing_from_neighbours` reads it off a blend's neighbours when they prove it;
 - :class:`PointGlide`: the one-pole smoothing of the mapped point along the stroke;
 - :func:`bank_map`: the bank on two principal axes, for drawing.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -60,9 +63,10 @@ class PointGlide:
 class Blender:
     """Interpolated physical parameters of the closest sounds, alias-free, for one bank.
 
-    The conversions are precomputed here (a frame costs a few microseconds, not the tens a
-    general ``ParamTable.to_physical`` + ``alias_free`` call costs on one vector); the result
-    equals :func:`blend_params` to float rounding.
+    The conversions are precomputed here and run on the P values as Python floats, the Nyquist
+    cap too (a frame costs a few microseconds, not the tens a general ``ParamTable.to_physical``
+    + ``alias_free`` call costs on one vector); the result equals :func:`blend_params` to float
+    rounding (tests/test_frame_policy.py).
 
     Args:
         bank_params_unit: (n_sounds, P) the bank's parameters in 0..1.
@@ -74,18 +78,17 @@ class Blender:
                  rate: float = PERFORMANCE_RATE):
         self.unit = np.asarray(bank_params_unit, np.float64)
         self.table = table
-        self._log = np.array([p.scale == "log" for p in table])
-        self._lo = np.array([p.low for p in table], np.float64)
-        self._hi = np.array([p.high for p in table], np.float64)
-        self._offset = np.where(self._log, np.log(np.where(self._log, self._lo, 1.0)), self._lo)
-        self._span = np.where(self._log, np.log(np.where(self._log, self._hi, 2.0)
-                                                 / np.where(self._log, self._lo, 1.0)),
-                              self._hi - self._lo)
+        # per parameter: unit -> offset + span * unit, exp() of it on a log scale, low..high
+        self._columns = tuple(
+            (math.log(p.low), math.log(p.high / p.low), True, p.low, p.high) if p.scale == "log"
+            else (p.low, p.high - p.low, False, p.low, p.high) for p in table)
         names = table.names
         self._fm = ({"carrier_hz", "ratio", "index"} <= set(names)
                     and all(table[n].low >= 0 for n in ("carrier_hz", "ratio", "index")))
         self._cols = tuple(names.index(n) for n in ("carrier_hz", "ratio", "index")) \
             if self._fm else None
+        if self._fm:
+            self._ratio_low, self._index_low = table["ratio"].low, table["index"].low
         self._nyquist = 0.5 * float(rate)
 
     def __call__(self, near: np.ndarray, sq: np.ndarray) -> np.ndarray:
@@ -94,26 +97,57 @@ class Blender:
         capped under Nyquist with the rule of params.alias_free."""
         d = np.sqrt(np.maximum(sq, 0.0))
         if len(near) > 1:
-            near, d, edge = near[:-1], d[:-1], d[-1]  # the (k+1)-th closest has weight 0
+            near, d, edge = near[:-1], d[:-1], float(d[-1])  # the (k+1)-th closest weighs 0
         else:
-            edge = d[0]
+            edge = float(d[0])
         # + a hair so equal distances (a sound exactly at the edge, a single sound) still count
-        weights = edge - d + 1e-9 * (edge + 1.0)
-        unit = weights @ self.unit[near] / weights.sum()
-        linear = self._offset + self._span * unit
-        physical = np.where(self._log, np.exp(linear), linear)
-        np.clip(physical, self._lo, self._hi, out=physical)
+        weights = (edge + 1e-9 * (edge + 1.0)) - d
+        mixed = (weights @ self.unit[near]) / weights.sum()
+        physical = []
+        for u, (offset, span, is_log, low, high) in zip(mixed.tolist(), self._columns):
+            value = offset + span * u
+            if is_log:
+                value = math.exp(value)
+            physical.append(low if value < low else high if value > high else value)
         if self._fm:
             c, r, i = self._cols
             carrier, ratio, index = physical[c], physical[r], physical[i]
             if 2.0 * (index + 1.0) * carrier * ratio > self._nyquist:
-                physical = alias_free(physical, self.table, 2.0 * self._nyquist)
-        return physical
+                # params.alias_free's caps, on floats (the same operations, so the same bits)
+                inside = self._nyquist * (1.0 - 1e-5)
+                cap = inside / (2.0 * carrier * ratio) - 1.0
+                physical[i] = min(max(cap, self._index_low), index)
+                if cap < self._index_low:
+                    physical[r] = min(max(inside / (2.0 * carrier), self._ratio_low), ratio)
+        return np.array(physical)
+
+
+class UnitOf:
+    """``table.to_unit(physical)`` of one vector into a float32 buffer, bit for bit, without
+    the general checks (the live loop converts every blended frame for OSC out).
+
+    The same float64 operations as ParamTable.to_unit: a log on the log-scale parameters,
+    then ``(value - offset) / span`` with the table's own offset and span.
+    """
+
+    def __init__(self, table: ParamTable):
+        self._log = np.flatnonzero(table._log)
+        self._offset, self._span = table._offset, table._span
+        self._work = np.empty(len(table), np.float64)
+
+    def __call__(self, physical: np.ndarray, out: np.ndarray) -> None:
+        work = self._work
+        np.copyto(work, physical)
+        if len(self._log):
+            work[self._log] = np.log(work[self._log])
+        np.subtract(work, self._offset, out=work)
+        np.divide(work, self._span, out=out, casting="same_kind")
 
 
 def blend_params(near: np.ndarray, sq: np.ndarray, bank_params_unit: np.ndarray,
                  table: ParamTable) -> np.ndarray:
-    """Interpolated physical parameters of the closest sounds, alias-free.
+    """Interpolated physical parameters of the closest sounds, alias-free: the rule of
+    :class:`Blender` written with the general conversions (its reference).
 
     Args:
         near: int (k + 1,) bank indices of the k + 1 closest sounds, closest first (fewer
@@ -126,7 +160,35 @@ def blend_params(near: np.ndarray, sq: np.ndarray, bank_params_unit: np.ndarray,
         float64 (P,) physical parameters: the 0..1 values weighted by ``d_(k+1) - d_i``,
         converted, then capped under the performance Nyquist (params.alias_free).
     """
-    return Blender(bank_params_unit, table)(near, sq)
+    d = np.sqrt(np.maximum(np.asarray(sq, np.float64), 0.0))
+    near = np.asarray(near)
+    if len(near) > 1:
+        near, d, edge = near[:-1], d[:-1], d[-1]
+    else:
+        edge = d[0]
+    weights = edge - d + 1e-9 * (edge + 1.0)
+    unit = weights @ np.asarray(bank_params_unit, np.float64)[near] / weights.sum()
+    physical = np.clip(table.to_physical(unit), table.low, table.high)
+    return alias_free(physical, table)
+
+
+def spacing_from_neighbours(points: np.ndarray, near: np.ndarray, sq: np.ndarray
+                            ) -> float | None:
+    """The nearest-neighbour distance of sound ``near[0]`` (:func:`bank_spacing`), read off the
+    k closest sounds to a point y when they prove it, else None (ask the search).
+
+    ``near``/``sq``: the k closest bank sounds to y and their squared distances, closest first
+    (SoundSearch.k_nearest over the whole bank). Every other sound is at least d_k from y, so
+    at least d_k - d_1 from ``near[0]``: a neighbour closer than that is the nearest of all.
+    A blending frame has these at hand, so a sound that becomes current costs no extra query.
+    """
+    if len(near) < 3:
+        return None
+    diff = points[near[1:]].astype(np.float64) - points[near[0]].astype(np.float64)
+    spacing = math.sqrt(float(np.einsum("ij,ij->i", diff, diff).min()))
+    bound = math.sqrt(max(float(sq[-1]), 0.0)) - math.sqrt(max(float(sq[0]), 0.0))
+    # a guard of float rounding: at the bound itself, ask the search
+    return spacing if spacing < bound * (1.0 - 1e-9) else None
 
 
 def bank_spacing(points: np.ndarray) -> np.ndarray:

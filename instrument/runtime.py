@@ -23,13 +23,21 @@ live performance alike, so both produce the same control stream for the same ges
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
-from instrument.frame_policy import Blender, PointGlide, bank_map, nearest_spacing, policy_from_runtime
+from instrument.frame_policy import (
+    Blender,
+    PointGlide,
+    bank_map,
+    nearest_spacing,
+    policy_from_runtime,
+    spacing_from_neighbours,
+)
 from instrument.runtime_batch import BatchPlay, activate_
 from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable, alias_free
@@ -315,7 +323,12 @@ class Runtime(BatchPlay):
             self._logits += self._head_b
             group = int(self._match[int(np.argmax(self._logits))])
         search = self.search
-        best, d_best = search.nearest(y, group)
+        if self.blend_k > 1:
+            # one query: the blend's k + 1 closest sounds, the closest of them first
+            near, sq = search.k_nearest(y, self.blend_k + 1, group)
+            best, d_best = int(near[0]), float(sq[0])
+        else:
+            best, d_best = search.nearest(y, group)
         cur = self.current
         if cur < 0 or best == cur:
             self.current = best
@@ -325,9 +338,15 @@ class Runtime(BatchPlay):
             # in distances (not squared): keep unless nearer by the share plus the margin
             margin = 0.0 if self._spacing is None else \
                 self.hysteresis_spacing * nearest_spacing(search, self._search, self._spacing, cur)
-            if np.sqrt(d_best) < (1.0 - self.hysteresis) * np.sqrt(d_cur) - margin:
+            if math.sqrt(d_best) < (1.0 - self.hysteresis) * math.sqrt(d_cur) - margin:
                 self.current = best
         if self.blend_k > 1:
-            self._params_out[:] = self._blender(*search.k_nearest(y, self.blend_k + 1, group))
+            if (self.current != cur and self._spacing is not None
+                    and self._spacing[best] != self._spacing[best] and search.whole_tree(group)):
+                # the new sound's spacing, for its later hysteresis, from the same neighbours
+                spacing = spacing_from_neighbours(self._search, near, sq)
+                if spacing is not None:
+                    self._spacing[best] = spacing
+            self._params_out[:] = self._blender(near, sq)
             return self.current, self._params_out
         return self.current, self.bank_params[self.current]

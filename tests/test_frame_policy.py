@@ -7,7 +7,15 @@ from tiny_model import tiny_parts
 
 from instrument.errors import ModelFileError
 from instrument.formats.bundle import Bundle
-from instrument.frame_policy import PointGlide, bank_spacing, blend_params
+from instrument.frame_policy import (
+    Blender,
+    PointGlide,
+    UnitOf,
+    bank_spacing,
+    blend_params,
+    nearest_spacing,
+    spacing_from_neighbours,
+)
 from instrument.runtime import Runtime
 from instrument.sound.params import PARAM_TABLE, PERFORMANCE_RATE, carson_bandwidth
 from instrument.sound.search import SoundSearch
@@ -133,3 +141,96 @@ def test_an_aliasing_bank_is_capped_when_loaded(parts):
     rt = Runtime(Bundle("(test)", config, {**arrays, "sound_bank": bank}))
     assert carson_bandwidth(rt.bank_params.astype(np.float64)).max() <= PERFORMANCE_RATE / 2 * 1.0001
     np.testing.assert_allclose(rt.table.to_physical(rt.bank_params_unit), rt.bank_params, rtol=1e-4)
+
+
+def test_blender_equals_the_general_rule_with_and_without_the_nyquist_cap():
+    rng = np.random.default_rng(2)
+    unit = rng.uniform(size=(500, 4))
+    unit[:250, :3] = rng.uniform(0.7, 1.0, size=(250, 3))   # bright FM: most blends alias
+    blender = Blender(unit.astype(np.float32), PARAM_TABLE)
+    search = SoundSearch(rng.normal(size=(500, 3)).astype(np.float32))
+    capped = 0
+    for y in rng.normal(size=(300, 3)).astype(np.float32):
+        for k in (1, 2, 49):
+            near, sq = search.k_nearest(y, k)
+            fast = blender(near, sq)
+            slow = blend_params(near, sq, unit.astype(np.float32), PARAM_TABLE)
+            np.testing.assert_allclose(fast, slow, rtol=1e-12)
+            assert carson_bandwidth(fast).max() <= PERFORMANCE_RATE / 2
+            # the blend's band before the cap: the cap's branch is taken often
+            d = np.sqrt(sq)
+            w = (d[-1] - d[:-1] + 1e-9 * (d[-1] + 1)) if k > 1 else np.ones(1)
+            mixed = w @ blender.unit[near[:len(w)]] / w.sum()
+            capped += carson_bandwidth(PARAM_TABLE.to_physical(mixed)) > PERFORMANCE_RATE / 2
+    assert capped > 100
+
+
+def test_spacing_from_neighbours_equals_the_bank_spacing():
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(6000, 3)).astype(np.float32)
+    search, spacing = SoundSearch(points), bank_spacing(points)
+    assert search.whole_tree()
+    proved = 0
+    for y in rng.normal(size=(300, 3)).astype(np.float32):
+        near, sq = search.k_nearest(y, 49)
+        value = spacing_from_neighbours(points, near, sq)
+        if value is not None:
+            proved += 1
+            assert value == pytest.approx(spacing[near[0]], rel=1e-12)
+    assert proved > 250            # the neighbours of a blend nearly always prove it
+    near, sq = search.k_nearest(points[0], 2)   # too few neighbours to prove anything
+    assert spacing_from_neighbours(points, near, sq) is None
+    # y's closest sound A at 1, A's own neighbour at 1.3 beyond it, 48 sounds at 1.1 on y's
+    # other side: the neighbours of y miss A's neighbour, and must not claim a spacing
+    ring = np.column_stack([-1.1 * np.ones(48), np.zeros((48, 2))])
+    trap = np.vstack([[[1.0, 0, 0], [1.3, 0, 0]], ring, 50 + points]).astype(np.float32)
+    search = SoundSearch(trap)
+    near, sq = search.k_nearest(np.zeros(3, np.float32), 49)
+    assert near[0] == 0 and 1 not in near
+    assert spacing_from_neighbours(trap, near, sq) is None
+
+
+def test_unit_of_is_to_unit_bit_for_bit():
+    rng = np.random.default_rng(4)
+    physical = PARAM_TABLE.to_physical(rng.uniform(-0.1, 1.1, (5000, 4))).astype(np.float32)
+    convert, out = UnitOf(PARAM_TABLE), np.empty(4, np.float32)
+    expected = PARAM_TABLE.to_unit(physical).astype(np.float32)
+    for row, want in zip(physical, expected):
+        convert(row, out)
+        np.testing.assert_array_equal(out, want)
+
+
+def test_one_search_per_frame_plays_the_rule_written_out(parts):
+    # a 6000-sound bank (the k-d tree), the default policy: glide, blend 48, density hysteresis
+    config, arrays, extra = parts
+    rng = np.random.default_rng(5)
+    bank = dict(arrays["sound_bank"])
+    d = bank["search"].shape[1]
+    bank["search"] = rng.standard_normal((6000, d)).astype(np.float32)
+    bank["params_unit"] = rng.random((6000, 4), np.float32)
+    bank.pop("sound_labels", None)
+    rt = Runtime(Bundle("(test)", config, {**arrays, "sound_bank": bank}))
+    assert rt.search.whole_tree() and rt.blend_k == 48 and rt.hysteresis_spacing > 0
+    windows = extra["windows"]
+    moving = windows[np.any(windows[:, -3:] != 0, axis=1)]
+    moving = moving[rng.integers(0, len(moving), 400)]
+    # the rule with its separate questions: the closest sound, its spacing, the k + 1 closest
+    glide, spacing, cache = PointGlide(d), bank_spacing(rt._search), np.full(6000, np.nan)
+    current, sounds, params = -1, [], []
+    for y in rt.targets_batch(moving):
+        glide(y, rt.glide)
+        best, d_best = rt.search.nearest(y)
+        if current >= 0 and best != current:
+            margin = rt.hysteresis_spacing * nearest_spacing(rt.search, rt._search, cache, current)
+            if np.sqrt(d_best) < (1 - rt.hysteresis) * np.sqrt(rt.search.sq_distance(y, current)) \
+                    - margin:
+                current = best
+        else:
+            current = best
+        sounds.append(current)
+        params.append(blend_params(*rt.search.k_nearest(y, 49), rt.bank_params_unit, rt.table))
+    got_sounds, got_params = rt.play(moving)
+    assert list(got_sounds) == sounds and len(set(sounds)) > 5
+    np.testing.assert_allclose(got_params, np.array(params), rtol=1e-5)
+    known = ~np.isnan(rt._spacing)
+    np.testing.assert_allclose(rt._spacing[known], spacing[known], rtol=1e-12)

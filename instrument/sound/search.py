@@ -6,7 +6,8 @@ A brute-force product over the bank costs O(N) per frame (1.2 ms p50 at 10^6 sou
 large banks in few dimensions the search uses a k-d tree (scipy's ``cKDTree``), which answers
 the same question exactly in O(log N) (tens of microseconds at 10^6). In many dimensions (the
 200-D ``--mapping l2`` space) a tree prunes nothing, and for small banks the product is
-already a few microseconds, so both stay brute force.
+already a few microseconds, so both stay brute force. A blending frame asks once for the k + 1
+closest sounds and takes the closest from them (Runtime._frame): one query, not two.
 
 "Exact" is the point: hysteresis, blending and label categories are decided on true
 distances, so the tree must give the same answer as the product. It does, up to ties: the tree
@@ -24,8 +25,12 @@ import numpy as np
 
 from instrument.errors import BadInput
 
-# Below this many sounds (or above this many dimensions) the brute-force product is as fast.
+# Above this many sounds (and up to TREE_MAX_DIMS dimensions) a part gets a k-d tree: the k
+# closest sounds of a blend come faster from it. The single closest sound comes faster from the
+# product up to PRODUCT_MAX_SOUNDS (a tree query costs ~30 us before it reads a point), so parts
+# in between keep both. Measured by benchmarks/scaling.py's frame table.
 TREE_MIN_SOUNDS = 4096
+PRODUCT_MAX_SOUNDS = 32768
 TREE_MAX_DIMS = 16
 
 
@@ -36,13 +41,19 @@ class _Part:
         self.index = index  # bank index of each row, None = rows are the bank itself
         self.points = np.ascontiguousarray(points, np.float32)
         self.size = len(points)
-        self.tree = None
+        self.tree = self.aug_t = None
         if use_tree and self.size > TREE_MIN_SOUNDS:
             from scipy.spatial import cKDTree
 
-            self.tree = cKDTree(self.points.astype(np.float64), leafsize=16,
-                                balanced_tree=False, compact_nodes=False)
-        else:
+            options = {"leafsize": 16, "balanced_tree": False, "compact_nodes": False}
+            # The tree is built twice: the second time on the points in the first tree's leaf
+            # order, so each leaf a query reads is one contiguous run of memory instead of
+            # rows scattered over the bank (a 49-closest query at 10^6 sounds costs about a
+            # third less). Its rows map back through ``tree_bank``; the answers are the same.
+            order = cKDTree(self.points.astype(np.float64), **options).indices
+            self.tree = cKDTree(self.points[order].astype(np.float64), **options)
+            self.tree_bank = np.asarray(order if index is None else index[order], np.int64)
+        if self.tree is None or self.size <= PRODUCT_MAX_SOUNDS:
             sq = np.einsum("ij,ij->i", self.points, self.points).astype(np.float32)
             # [-2 s, |s|^2] per sound, transposed: one vector-matrix product with [y, 1]
             # gives |s|^2 - 2 s.y for every sound (the fastest numpy form for one query).
@@ -92,6 +103,12 @@ class SoundSearch:
             return self._all
         return self._parts.get(int(group), self._all)
 
+    def whole_tree(self, group=None) -> bool:
+        """True when ``group``'s search is the whole bank on the k-d tree, whose k closest
+        sounds are exact in float64 (frame_policy.spacing_from_neighbours relies on it)."""
+        part = self._part(group)
+        return part.index is None and part.tree is not None
+
     def allowed(self, index: int, group=None) -> bool:
         """True when bank sound ``index`` is inside ``group``'s search (always without one)."""
         part = self._part(group)
@@ -112,9 +129,9 @@ class SoundSearch:
             (bank index, squared distance).
         """
         part = self._part(group)
-        if part.tree is not None:
+        if part.aug_t is None:
             dist, row = part.tree.query(y, k=1)
-            return int(part.to_bank(row)), float(dist) * float(dist)
+            return int(part.tree_bank[row]), dist * dist
         aug = self._aug
         aug[:-1] = y
         np.dot(aug, part.aug_t, out=part.dist)
@@ -132,9 +149,9 @@ class SoundSearch:
         k = max(1, min(int(k), part.size))
         if part.tree is not None:
             dist, rows = part.tree.query(y, k=k)
-            rows = np.atleast_1d(rows)
-            return (np.asarray(part.to_bank(rows), np.int64),
-                    np.atleast_1d(dist).astype(np.float64) ** 2)
+            if k == 1:  # the tree answers k=1 with scalars
+                dist, rows = np.array([dist]), np.array([rows])
+            return part.tree_bank[rows], np.multiply(dist, dist, out=dist)
         aug = self._aug
         aug[:-1] = y
         np.dot(aug, part.aug_t, out=part.dist)
@@ -158,8 +175,8 @@ class SoundSearch:
                 sel = rows[lo:lo + chunk]
                 if part.tree is not None:
                     _, found = part.tree.query(ys[sel].astype(np.float64), k=1)
+                    out[sel] = part.tree_bank[found]
                 else:
                     d = part.sq[None, :] - 2.0 * (ys[sel] @ part.points.T)
-                    found = np.argmin(d, axis=1)
-                out[sel] = part.to_bank(np.asarray(found, np.int64))
+                    out[sel] = part.to_bank(np.argmin(d, axis=1))
         return out

@@ -72,6 +72,30 @@ def test_categories_restrict_the_search_exactly(bank, n):
     assert (groups[rows] == 1).all()
 
 
+def test_every_path_of_a_large_bank_is_exact():
+    # 40000 sounds: the closest sound comes from the tree alone (above PRODUCT_MAX_SOUNDS), and
+    # the tree, built on its points in leaf order, maps its rows back to the bank's indices
+    rng = np.random.default_rng(5)
+    points = rng.standard_normal((40000, 3)).astype(np.float32)
+    groups = rng.integers(0, 2, len(points))
+    search = SoundSearch(points, groups)
+    assert search._all.aug_t is None and search.whole_tree() and not search.whole_tree(0)
+    for y in rng.standard_normal((60, 3)).astype(np.float32):
+        d = brute(points, y)
+        index, sq = search.nearest(y)
+        assert d[index] == pytest.approx(d.min(), rel=1e-9) and sq == pytest.approx(d.min(), rel=1e-9)
+        near, sqs = search.k_nearest(y, 49)
+        np.testing.assert_allclose(d[near], sqs, rtol=1e-9)
+        np.testing.assert_allclose(sqs, np.sort(d)[:49], rtol=1e-9)
+        inside = groups == 1
+        near, sqs = search.k_nearest(y, 7, 1)
+        assert inside[near].all()
+        np.testing.assert_allclose(sqs, np.sort(brute(points, y, inside))[:7], rtol=1e-9)
+    rows = search.nearest_batch(points[:50] + 1e-4)
+    d = ((points[None, :, :].astype(np.float64) - (points[:50, None, :] + 1e-4)) ** 2).sum(2)
+    np.testing.assert_allclose(d[np.arange(50), rows], d.min(1), rtol=1e-9)
+
+
 def test_batch_equals_single_queries(bank):
     points, _, queries = bank
     search = SoundSearch(points)
