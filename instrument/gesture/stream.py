@@ -175,21 +175,23 @@ def window_batch(t, seg, ends, last_i, geom: _StreamGeometry, s: _StreamScratch,
     np.take(seg, idx, axis=0, out=s.rows)
     np.subtract(s.tq, s.ms, out=s.frac)
     np.divide(s.frac, s.ml, out=s.frac)
-    np.clip(s.frac, 0.0, 1.0, out=s.frac)
-    s.f[...] = s.frac[..., None]
+    np.maximum(s.frac, 0.0, out=s.frac)   # clipped to 0..1 (the ufuncs: np.clip costs more)
+    np.minimum(s.frac, 1.0, out=s.frac)
     if geom.any_hold:
+        s.f[...] = s.frac[..., None]
         # A button changes at its sample: 0 before, the whole delta from the sample on.
         np.copyto(s.f, s.frac[..., None] >= 1.0, where=geom.hold)
-    np.multiply(s.delta, s.f, out=s.pos)
+        np.multiply(s.delta, s.f, out=s.pos)
+    else:
+        np.multiply(s.delta, s.frac[..., None], out=s.pos)
     np.add(s.pos, s.prev, out=s.pos)
     out3 = out.reshape(s.m, geom.steps, 2 * geom.c)
     spec, c = geom.spec, geom.c
+    # computed in float64, rounded once into the float32 window
     np.subtract(s.pos_new, spec.offset, out=s.d)
-    np.divide(s.d, spec.scale, out=s.d)
-    np.copyto(out3[..., :c], s.d, casting="same_kind")
+    np.divide(s.d, spec.scale, out=out3[..., :c], casting="same_kind")
     np.subtract(s.pos_new, s.pos_old, out=s.d)
-    np.divide(s.d, spec.delta_scale, out=s.d)
-    np.copyto(out3[..., c:], s.d, casting="same_kind")
+    np.divide(s.d, spec.delta_scale, out=out3[..., c:], casting="same_kind")
 
 
 def _windows(t, seg, ends, last_i, geom: _StreamGeometry, out: np.ndarray) -> None:

@@ -49,6 +49,7 @@ class StreamTracker:
         self._t = np.zeros(2 * capacity)
         self._seg = np.zeros((2 * capacity, 2 + 2 * spec.width))
         self._values = np.zeros(spec.width)
+        self._abs = np.zeros(spec.width)
         self._prev_values = np.zeros(spec.width)
         self._scratch = _StreamScratch(1, self._geom)
         self._out = np.zeros((1, self._geom.dim), dtype=np.float32)
@@ -91,8 +92,9 @@ class StreamTracker:
             self.rejected += 1
             return False
         v = self._values
-        if (not math.isfinite(t) or not np.all(np.isfinite(v))
-                or np.any(np.abs(v) > ABSURD_VALUE)
+        # finite and inside ±ABSURD_VALUE in one test: a NaN anywhere makes the max NaN, which
+        # fails the comparison
+        if (not math.isfinite(t) or not np.abs(v, out=self._abs).max() <= ABSURD_VALUE
                 or (self._prev_t is not None and t <= self._prev_t)):
             self.rejected += 1
             return False

@@ -23,58 +23,16 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from instrument.frame_policy import UnitOf
 from instrument.gesture.pauses import cap_pauses
+from instrument.live.loop_state import LatencyRing, Snapshot
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600   # gesture plane for OSC input without a window
 SWITCH_INTERVAL_S = 0.0005                  # longest GIL wait of an input thread (see below)
-LATENCY_RING = 1 << 16                      # frames kept for percentiles (about 10 min @100 Hz)
-
-
-class LatencyRing:
-    """The last ``size`` latencies in seconds, preallocated; percentiles on demand."""
-
-    def __init__(self, size: int = LATENCY_RING):
-        self._values = np.zeros(size, dtype=np.float64)
-        self.count = 0
-        self.max = 0.0
-        self.recent = 0.0                   # moving average for the on-screen meter
-
-    def add(self, seconds: float) -> None:
-        """Record one latency (no allocation)."""
-        self._values[self.count % len(self._values)] = seconds
-        self.count += 1
-        if seconds > self.max:
-            self.max = seconds
-        self.recent = seconds if self.count == 1 else 0.9 * self.recent + 0.1 * seconds
-
-    def values(self) -> np.ndarray:
-        """A copy of the recorded latencies (oldest may be overwritten)."""
-        return self._values[:min(self.count, len(self._values))].copy()
-
-    def percentiles(self, qs=(50, 95, 99)) -> dict[str, float]:
-        """{"p50": s, ..., "max": s, "n": count}; NaN when nothing was recorded."""
-        values = self.values()
-        out = {f"p{q:g}": (float(np.percentile(values, q)) if len(values) else math.nan)
-               for q in qs}
-        out["max"] = self.max if self.count else math.nan
-        out["n"] = self.count
-        return out
-
-
-@dataclass
-class Snapshot:
-    """What the screen shows; written by the control loop, read by the view (no lock needed:
-    a torn read shows one frame's mix of two frames, never anything wrong for long)."""
-
-    sound: int = -1
-    frames: int = 0
-    muted: bool = False
-    held: bool = False
 
 
 class ControlLoop:
@@ -106,6 +64,7 @@ class ControlLoop:
         self._unit = np.zeros(n, dtype=np.float32)
         self._physical = np.zeros(n, dtype=np.float32)
         self._amp = self.table.names.index("amplitude") if "amplitude" in self.table.names else -1
+        self._to_unit = UnitOf(self.table)   # the blended frame's 0..1 values, for OSC out
         self._lock = threading.Lock()
         self._blend = (int(getattr(runtime, "blend_k", 1)) > 1
                        or getattr(runtime, "fade", None) is not None)  # not a bank row
@@ -166,6 +125,7 @@ class ControlLoop:
         with self._lock:
             self.runtime = runtime
             self.table = runtime.table
+            self._to_unit = UnitOf(self.table)
             self._blend = (int(getattr(runtime, "blend_k", 1)) > 1
                            or getattr(runtime, "fade", None) is not None)
             self.held = self.snapshot.held = False   # a held bank index means nothing now
@@ -240,7 +200,7 @@ class ControlLoop:
             self.sound = sound
             np.copyto(self._physical, params)
             if self._blend:
-                self._unit[:] = self.table.to_unit(self._physical)
+                self._to_unit(self._physical, self._unit)
             else:
                 np.copyto(self._unit, self.runtime.bank_params_unit[sound])
         physical, unit = self._physical, self._unit
