@@ -38,6 +38,7 @@ from instrument.frame_policy import (
     policy_from_runtime,
     spacing_from_neighbours,
 )
+from instrument.pin_snap import PinSnap, play_pinned
 from instrument.runtime_batch import BatchPlay, activate_
 from instrument.sound.bank_kind import bundle_kind
 from instrument.sound.params import ParamTable, alias_free
@@ -190,6 +191,8 @@ class Runtime(BatchPlay):
         self._params_out = np.empty(len(self.table), np.float32)
         self._glider = PointGlide(self._search.shape[1])  # the smoothed mapped point
         self._blender = Blender(self.bank_params_unit, self.table)
+        # --pin stretches: a frame inside one plays its sound exactly (pin_snap.py); None: no pins
+        self.pins = PinSnap.from_bundle(arrays, self.feature_dim, self.n_sounds, path)
         # nearest-neighbour distances, found when first needed (NaN): a 1M-sound self-query costs 45 s
         self._spacing = np.full(self.n_sounds, np.nan) if self.hysteresis_spacing > 0 else None
         # Ufunc handles for the fused frame path (sigmoid/tanh networks with every layer used).
@@ -315,6 +318,10 @@ class Runtime(BatchPlay):
             dot(h0_aug, w1, out=y)
         else:
             y = self.target(window)
+        if self.pins is not None:  # a pinned stroke plays its sound exactly (pin_snap.py)
+            pinned = self.pins.match(self._features)
+            if pinned >= 0:
+                return play_pinned(self, pinned)
         if self.glide < 1.0:
             self._glider(y, self.glide)  # y becomes the point smoothed along the stroke
         group = None

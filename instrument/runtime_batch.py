@@ -68,6 +68,9 @@ class BatchPlay:
             part = windows[i:i + chunk]
             groups = None if self._match is None else self._match[self.categories_batch(part)]
             out[i:i + chunk] = self.search.nearest_batch(self.targets_batch(part), groups)
+            if self.pins is not None:  # pinned stretches play their sound (pin_snap.py)
+                snapped = self.pins.match_batch(self.features_batch(part))
+                out[i:i + chunk] = np.where(snapped >= 0, snapped, out[i:i + chunk])
         return out
 
     def play(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -63,8 +63,7 @@ def test_a_replayed_pinned_stretch_plays_its_sound_and_nothing_else_snaps(pinned
     from instrument.gesture import steps
 
     rec, rt, arrays = pinned
-    if getattr(rt, "pins", None) is None:
-        pytest.skip("runtime.py does not call pin_snap yet (hook handed to its owner, board)")
+    assert rt.pins is not None  # the model kept its pin
     times, frames = steps.frames_from_recording(rec, GestureConfig())
     _, t0, t1, sound = PIN
     inside = (times >= t0) & (times <= t1)
