@@ -16,11 +16,11 @@ def test_shipped_model_meets_targets_and_is_small():
     assert config["configs"]["train"]["pairing"] == "descriptors"
     assert config["configs"]["sound"]["n_sounds"] == 5000
     m, r = config["metrics"]["model"], config["metrics"]["random"]
-    # The model's own space (gesture SAE features vs the descriptor search space). The issue
-    # asks >= 0.9 here too; the descriptors pairing reaches 0.79 / 0.86 (Spearman 0.26): a
-    # descriptor map is many-to-one (different windows, the same speed and turning), which
-    # costs trustworthiness in the 200-value feature space. Said in the README.
-    assert m["trustworthiness"] >= 0.75 and m["continuity"] >= 0.83
+    # The model's own space (gesture SAE features vs the descriptor search space), held-out
+    # tail. The issue asks >= 0.9 here too; with the gesture features fine-tuned to keep the
+    # descriptors' distances (learn/gesture_keeping.py) the shipped model has 0.89 / 0.93
+    # (0.79 / 0.86 before). Said in the README.
+    assert m["trustworthiness"] >= 0.86 and m["continuity"] >= 0.9
     assert r["trustworthiness"] < 0.6
     assert m["coverage"] >= 0.6 and m["stability"] >= 0.99
     size = sum(os.path.getsize(os.path.join(MODEL, f)) for f in os.listdir(MODEL))
