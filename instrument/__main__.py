@@ -1,7 +1,5 @@
 """`python -m instrument` is the same as the `instrument` command."""
 
-import sys
+from instrument.cli import run
 
-from instrument.cli import main
-
-sys.exit(main())
+run()

@@ -116,5 +116,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The process entry (``instrument``, ``python -m instrument``): :func:`main`, then exit.
+
+    After a Ctrl-C the process leaves at once (streams flushed, everything already closed and
+    cleaned up by the time main returns), so no step of interpreter shutdown can turn the
+    clean exit 130 into a death by SIGINT (seen in CI: "interrupted" printed, then -2).
+    """
+    code = main()
+    if code == 130:
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
