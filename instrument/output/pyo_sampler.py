@@ -35,7 +35,6 @@ one), "jack" (only when jackd runs) and "manual" (tests and benchmarks: :meth:`p
 from __future__ import annotations
 
 import contextlib
-import os
 
 import numpy as np
 
@@ -106,13 +105,9 @@ class PyoSamplerVoice:
 
     def set_params(self, physical, at: float | None = None) -> None:
         """Play slice ``round(physical[0])`` from the next block."""
-        if at is not None:
-            raise BadInput("the sampler voice plays changes at its next block",
-                           "leave out --fixed-latency with an audio-bank model")
-        index = int(round(float(np.asarray(physical, np.float64).reshape(-1)[0])))
-        if not 0 <= index < len(self.sampler.slices):
-            raise BadInput(f"slice {index} is not in the bank (0..{len(self.sampler.slices) - 1})")
-        self._pending = index
+        from instrument.output.sampler_voice import slice_of
+
+        self._pending = slice_of(physical, at, len(self.sampler.slices))
 
     def mute(self, muted: bool = True) -> None:
         """Fade out (or back in) over the crossfade time."""
@@ -129,15 +124,9 @@ class PyoSamplerVoice:
         """
         if self.server is not None:
             return self
-        from instrument.output.pyo_voice import check_output_device, import_pyo, jack_running
+        from instrument.output.pyo_voice import check_backend, import_pyo
 
-        if self.backend == "portaudio":
-            check_output_device("pyo")
-        elif self.backend == "jack" and not jack_running():
-            raise AudioDeviceError("the JACK server is not running",
-                                   "start jackd (e.g. 'jackd -d alsa', or 'jackd -d dummy' "
-                                   "to test) before using the jack backend")
-        os.environ["JACK_NO_START_SERVER"] = "1"   # pyo would otherwise launch jackd
+        check_backend(self.backend)
         pyo = import_pyo()
         realtime = self.backend != "manual"
         server = pyo.Server(sr=self.rate, nchnls=self.channels if realtime else 1,

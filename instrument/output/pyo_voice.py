@@ -147,6 +147,18 @@ def pyo_fm_graph(pyo, sources, smoothing_s: float, start_smooth: np.ndarray,
     return fm, keep
 
 
+def check_backend(backend: str) -> None:
+    """Before booting a pyo server: an output device for portaudio, a running JACK server for
+    jack (AudioDeviceError otherwise, instead of pyo's segfault); pyo never starts jackd."""
+    if backend == "portaudio":
+        check_output_device("pyo")
+    elif backend == "jack" and not jack_running():
+        raise AudioDeviceError("the JACK server is not running",
+                               "start jackd (e.g. 'jackd -d alsa', or 'jackd -d dummy' "
+                               "to test) before using the jack backend")
+    os.environ["JACK_NO_START_SERVER"] = "1"  # pyo would otherwise try to launch jackd itself
+
+
 class PyoVoice:
     """The pyo FM voice with smoothed parameters.
 
@@ -195,14 +207,7 @@ class PyoVoice:
         """
         if self.server is not None:
             return self
-        if self.backend == "portaudio":
-            check_output_device("pyo")
-        elif self.backend == "jack" and not jack_running():
-            raise AudioDeviceError("the JACK server is not running",
-                                   "start jackd (e.g. 'jackd -d alsa', or 'jackd -d dummy' "
-                                   "to test) before using the jack backend")
-        # pyo would otherwise try to launch jackd itself
-        os.environ["JACK_NO_START_SERVER"] = "1"
+        check_backend(self.backend)
         pyo = import_pyo()
         realtime = self.backend in ("portaudio", "jack")
         server = pyo.Server(sr=self.rate, nchnls=self.channels if realtime else 1,

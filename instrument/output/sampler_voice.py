@@ -19,6 +19,19 @@ from instrument.sound.fm import is_whole
 from instrument.sound.sampler import DEFAULT_FADE_S, Grains, Sampler
 
 
+def slice_of(physical, at: float | None, n_slices: int) -> int:
+    """The slice a sampler voice's ``set_params`` asks for: ``round(physical[0])``, checked
+    (BadInput for a timed change, which samplers play at their next block, or a slice outside
+    the bank)."""
+    if at is not None:
+        raise BadInput("the sampler voice plays changes at its next block",
+                       "leave out --fixed-latency with an audio-bank model")
+    index = int(round(float(np.asarray(physical, np.float64).reshape(-1)[0])))
+    if not 0 <= index < n_slices:
+        raise BadInput(f"slice {index} is not in the bank (0..{n_slices - 1})")
+    return index
+
+
 class SamplerVoice:
     """Slices in a sounddevice output stream.
 
@@ -66,13 +79,7 @@ class SamplerVoice:
 
     def set_params(self, physical, at: float | None = None) -> None:
         """Play the slice ``round(physical[0])`` (the audio bank's "slice" parameter)."""
-        if at is not None:
-            raise BadInput("the sampler voice plays changes at its next block",
-                           "leave out --fixed-latency with an audio-bank model")
-        index = int(round(float(np.asarray(physical, np.float64).reshape(-1)[0])))
-        if not 0 <= index < len(self.sampler.slices):
-            raise BadInput(f"slice {index} is not in the bank (0..{len(self.sampler.slices) - 1})")
-        self._pending = index
+        self._pending = slice_of(physical, at, len(self.sampler.slices))
 
     def mute(self, muted: bool = True) -> None:
         """Fade out (or back in) over the crossfade time."""
