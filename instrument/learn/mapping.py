@@ -79,13 +79,37 @@ def quantile_match(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Carry each column of ``source`` onto the same column of ``target`` by ranks.
 
     The row at the q-th quantile of source column j gets the q-th quantile of target column j
-    (equal values keep their order: ranks come from a stable sort).
+    (equal values keep their order: ranks come from a stable sort), q = rank / (N - 1).
+
+    The values are exactly ``np.quantile(target[:, j], q)`` (its default 'linear' method), but
+    computed for every column at once from one sort: np.quantile partitions the column again
+    for each call and took 0.25 s of a 2 s ``train --from``; this takes a few ms. Every q is
+    the same set {0, 1/(N-1), ..., 1} in another order, so the quantiles are computed once in
+    rank order and scattered to the rows. numpy's rule, followed step for step (numpy/lib/
+    _function_base_impl.py, _quantile, _get_indexes, _lerp): virtual index v = (n - 1) * q,
+    lower = floor(v), t = v - lower, and a + (b - a) * t, except b - (b - a) * (1 - t) where
+    t >= 0.5; from v >= n - 1 on both neighbours are the last value and numpy's lower index
+    is -1 (so its t is v + 1, kept here for the same rounding); a column holding a NaN gives
+    NaN throughout.
     """
+    n_source, n_target = len(source), len(target)
+    q = np.arange(n_source, dtype=np.float64) / max(n_source - 1, 1)
+    virtual = (n_target - 1) * q
+    below = np.floor(virtual)
+    lower = below.astype(np.intp)
+    upper = lower + 1
+    top = virtual >= n_target - 1
+    lower[top] = upper[top] = n_target - 1
+    below[top] = -1.0
+    t = (virtual - below)[:, None]
+    ordered = np.sort(target, axis=0)
+    a, b = ordered[lower], ordered[upper]
+    diff = b - a
+    values = a + diff * t
+    np.subtract(b, diff * (1 - t), out=values, where=t >= 0.5)
+    values[:, np.isnan(ordered[-1])] = np.nan     # NaN sorts last, as numpy finds it
     out = np.empty(source.shape, dtype=np.float64)
-    ranks = np.empty(len(source))
-    for j in range(source.shape[1]):
-        ranks[np.argsort(source[:, j], kind="stable")] = np.arange(len(source))
-        out[:, j] = np.quantile(target[:, j], ranks / max(len(source) - 1, 1))
+    np.put_along_axis(out, np.argsort(source, axis=0, kind="stable"), values, axis=0)
     return out
 
 

@@ -65,6 +65,45 @@ def test_quantile_match_is_monotone_per_axis(rng):
         assert out[:, j].min() == dst[:, j].min() and out[:, j].max() == dst[:, j].max()
 
 
+def _quantile_match_by_np_quantile(source, target):
+    """The rule written with np.quantile, one column at a time (what quantile_match must equal)."""
+    out = np.empty(source.shape, dtype=np.float64)
+    ranks = np.empty(len(source))
+    for j in range(source.shape[1]):
+        ranks[np.argsort(source[:, j], kind="stable")] = np.arange(len(source))
+        out[:, j] = np.quantile(target[:, j], ranks / max(len(source) - 1, 1))
+    return out
+
+
+@pytest.mark.parametrize("n_source,n_target", [(500, 700), (700, 500), (1, 9), (9, 1), (1, 1),
+                                               (2, 2), (333, 333), (37, 1000)])
+@pytest.mark.parametrize("kind", ["float64", "ties", "float32"])
+def test_quantile_match_equals_np_quantile_exactly(rng, n_source, n_target, kind):
+    source, target = rng.normal(size=(n_source, 3)), rng.normal(size=(n_target, 3)) * 5
+    if kind == "ties":   # repeated values on both sides: stable ranks, equal neighbours
+        source, target = np.round(source), np.round(target)
+    if kind == "float32":
+        source, target = source.astype(np.float32), target.astype(np.float32)
+    want = _quantile_match_by_np_quantile(source, target)
+    got = mapping.quantile_match(source, target)
+    assert got.dtype == want.dtype == np.float64
+    np.testing.assert_array_equal(got, want)   # bit for bit, q = 0 and q = 1 included
+    ends = np.argsort(source, axis=0, kind="stable")[[0, -1]]
+    for j in range(3):   # the lowest row gets the minimum, the highest the maximum (q = 1)
+        assert got[ends[0, j], j] == target[:, j].min()
+        assert n_source == 1 or got[ends[1, j], j] == target[:, j].max()
+
+
+def test_quantile_match_follows_np_quantile_on_nan_and_inf(rng):
+    source, target = rng.normal(size=(40, 3)), rng.normal(size=(50, 3))
+    target[7, 0], target[3, 1] = np.nan, np.inf
+    with np.errstate(invalid="ignore"):
+        want = _quantile_match_by_np_quantile(source, target)
+        got = mapping.quantile_match(source, target)
+    np.testing.assert_array_equal(got, want)      # NaN where np.quantile gives NaN
+    assert np.isnan(got[:, 0]).all() and not np.isnan(got[:, 2]).any()
+
+
 def test_labels_pairing_respects_the_matching(rng):
     gesture, sound = _spaces(rng, 400, 300)
     g_labels = np.repeat([0, 1, -1], [150, 150, 100])
