@@ -48,6 +48,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seconds", type=positive_float, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C or SIGTERM)")
     add_midi_arguments(parser, port=True)
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --midi-file (a restarted service given the "
+                             "same file writes it again; without --force it refuses to start)")
 
 
 def run(args) -> int:
@@ -63,7 +66,7 @@ def run(args) -> int:
                        "use 20 or more")
     if args.inputs is not None and args.inputs > 4096:
         raise BadInput(f"--inputs {args.inputs} is more than 4096", "use 1..4096 inputs")
-    check_midi_file(args)
+    check_midi_file(args)   # the one output rule: an existing file only with --force
     opts = ServeOptions(project=args.project, model=args.model, host=args.host,
                         port=args.port, osc=args.osc or [("127.0.0.1", 12000)],
                         osc_bundles_s=None if args.osc_bundles is None
