@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import stat
 
 
 def _number(kind, text: str, low=None, high=None, low_open=False):
@@ -125,36 +126,76 @@ def finite_float(text: str) -> float:
     return _number(float, text)
 
 
+def _kind(mode: int) -> str:
+    """What a path that is neither a regular file nor a directory is, in a user's words."""
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _stat(text: str) -> os.stat_result | None:
+    """The path's status (links followed; nothing is opened, so a FIFO cannot block), or
+    None when there is nothing there. A path that cannot be looked at is one line too."""
+    try:
+        return os.stat(text)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL byte
+        return None
+    except OSError as err:                  # no permission on a parent, a name too long, ...
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)!r} cannot be used as a path ({getattr(err, 'strerror', None) or err})"
+        ) from None
+
+
 def existing_file(text: str) -> str:
-    """A path to an existing, readable file."""
-    if not os.path.exists(text):
+    """A path to an existing, readable regular file (or a link to one).
+
+    A FIFO, a device or a socket is refused here, in one line: every reader refuses them too,
+    but only after the command has started (and a FIFO nobody writes would block an open).
+    """
+    info = _stat(text)
+    if info is None:
         raise argparse.ArgumentTypeError(f"file {text!r} does not exist")
-    if os.path.isdir(text):
+    if stat.S_ISDIR(info.st_mode):
         raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is {_kind(info.st_mode)}, not a regular "
+                                         "file; give a file saved on disk")
     if not os.access(text, os.R_OK):
         raise argparse.ArgumentTypeError(f"file {text!r} is not readable")
     return text
 
 
 def existing_dir(text: str) -> str:
-    """A path to an existing directory."""
-    if os.path.isfile(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory")
-    if not os.path.isdir(text):
+    """A path to an existing directory (a FIFO or a device is said as what it is)."""
+    info = _stat(text)
+    if info is None:
         raise argparse.ArgumentTypeError(f"directory {text!r} does not exist")
+    if stat.S_ISREG(info.st_mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory")
+    if not stat.S_ISDIR(info.st_mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is {_kind(info.st_mode)}, not a directory")
     return text
 
 
 def model_dir(text: str) -> str:
     """A model bundle directory (from ``instrument train --out DIR``), with a fix for a file."""
-    if os.path.isfile(text):
+    info = _stat(text)
+    if info is not None and stat.S_ISREG(info.st_mode):
         parent = os.path.dirname(text) or "."
         hint = (f"; use its folder: --model {parent}"
                 if os.path.isfile(os.path.join(parent, "config.json")) else "")
         raise argparse.ArgumentTypeError(
             f"{text!r} is a file, not a model directory; give the folder that 'instrument "
             f"train --out DIR' wrote (it holds config.json){hint}")
-    if not os.path.isdir(text):
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is {_kind(info.st_mode)}, not a model directory; give the folder that "
+            "'instrument train --out DIR' wrote")
+    if info is None:
         raise argparse.ArgumentTypeError(
             f"model directory {text!r} does not exist; train one with 'instrument train "
             "--out DIR' or use models/default")

@@ -1,6 +1,8 @@
 """argparse validators used by every subcommand."""
 
 import argparse
+import os
+import re
 
 import pytest
 
@@ -32,3 +34,45 @@ def test_good_values(func, text, expected):
 def test_bad_values_raise_argument_type_error(func, text):
     with pytest.raises(argparse.ArgumentTypeError):
         func(text)
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    path = tmp_path / "pipe.jsonl"
+    os.mkfifo(path)
+    return str(path)
+
+
+def test_only_regular_files_and_directories_pass(tmp_path, fifo):
+    (tmp_path / "take.jsonl").write_text("{}\n")
+    os.symlink(tmp_path / "take.jsonl", tmp_path / "link.jsonl")
+    assert argtypes.existing_file(str(tmp_path / "link.jsonl")) == str(tmp_path / "link.jsonl")
+    assert argtypes.existing_dir(str(tmp_path)) == str(tmp_path)
+    for func, text, said in [
+            (argtypes.existing_file, fifo, "is a pipe (FIFO), not a regular file"),
+            (argtypes.existing_file, "/dev/null", "is a device, not a regular file"),
+            (argtypes.existing_file, str(tmp_path), "is a directory"),
+            (argtypes.existing_file, str(tmp_path / "take.jsonl" / "x"), "does not exist"),
+            (argtypes.existing_dir, fifo, "is a pipe (FIFO), not a directory"),
+            (argtypes.existing_dir, "/dev/null", "is a device, not a directory"),
+            (argtypes.existing_dir, str(tmp_path / "take.jsonl"), "is a file"),
+            (argtypes.model_dir, fifo, "is a pipe (FIFO), not a model directory"),
+            (argtypes.existing_file, "a\0b", "does not exist")]:
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(said)):
+            func(text)
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--gestures", "{fifo}", "--out", "{tmp}/m"],
+    ["train", "--gestures", "recordings/demo.jsonl", "--from", "{fifo}", "--out", "{tmp}/m"],
+    ["evaluate", "--model", "models/default", "--gestures", "{fifo}"],
+    ["render", "--model", "{fifo}", "--gestures", "recordings/demo.jsonl", "--out", "{tmp}/a.wav"],
+    ["gestures", "info", "{fifo}"],
+])
+def test_a_fifo_argument_is_one_line_at_parse_time_never_a_hang(run_cli, tmp_path, fifo, args):
+    # nobody ever writes the FIFO: opening it to read would block for ever (timeout = fail)
+    result = run_cli(*[a.format(fifo=fifo, tmp=tmp_path) for a in args], timeout=60)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "pipe (FIFO)" in lines[0] and fifo in lines[0], result.err
+    assert not (tmp_path / "m").exists() and not (tmp_path / "a.wav").exists()
