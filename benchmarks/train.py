@@ -65,6 +65,7 @@ def retrain_from(model_dir: str, gestures: str) -> dict:
     pairing and mapping network refitted (what a performer iterates on), wall and CPU time."""
     import dataclasses
 
+    from instrument.cli import build_parser
     from instrument.commands.train_steering import train_settings
     from instrument.config import FeatureConfig, GestureConfig, SoundConfig, TrainConfig
     from instrument.formats.bundle import load_bundle
@@ -74,8 +75,9 @@ def retrain_from(model_dir: str, gestures: str) -> dict:
 
     base = load_bundle(model_dir)
     rec = read_recording(gestures)
-    args = type("Args", (), {"steer": "speed=loudness", "stillness": None, "pairing": None,
-                             "pin": []})()
+    # the command's own parser: every train option at its default, as the CLI run gets them
+    args = build_parser().parse_args(["train", "--gestures", gestures, "--from", model_dir,
+                                      "--steer", "speed=loudness", "--out", "unused"])
     cfg = dataclasses.replace(TrainConfig(), **train_settings(args, base))
     bank = bank_of(base)
     wall, cpu = time.perf_counter(), time.process_time()
