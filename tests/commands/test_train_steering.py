@@ -57,7 +57,7 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
     assert "autoencoders reused" in b.config["timings"]
 
     held_out = write_strokes(tmp_path / "h.jsonl", seconds=8, seed=9)
-    res = run_cli("evaluate", "--model", str(second), "--gestures", held_out, "--families", "20",
+    res = run_cli("evaluate", "--model", str(second), "--gestures", held_out, "--families", "5",
                   "--json")
     assert res.code == 0, res.err
     report = json.loads(res.out)
@@ -73,6 +73,7 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
     for figures in spaces.values():
         assert set(figures["paper_pairing"]) == set(figures["model"])
     assert report["held_out_families"]["seed"] == 7919
+    assert report["held_out_families"]["seconds"] == 5
 
 
 def test_from_refits_without_torch_sklearn_or_scipy_stats(tmp_path):
