@@ -71,17 +71,21 @@ def correlations(gesture_desc: np.ndarray, played_desc: np.ndarray, seed: int = 
 
 
 def measure_descriptors(runtimes: dict, windows: np.ndarray, gesture_cfg,
-                        bank_desc: np.ndarray, seed: int = 0) -> dict:
+                        bank_desc: np.ndarray, seed: int = 0,
+                        sound_config: dict | None = None) -> dict:
     """The descriptor-space figures of each runtime on ``windows``, and chance.
 
     Args:
         runtimes: Name ("model", "paper_pairing", ...) -> Runtime; "model" must be there.
         windows: Held-out gesture windows (pointer windows of ``gesture_cfg``).
         bank_desc: (S, 6) descriptors of the bank sounds.
+        sound_config: The bundle's ``configs.sound``: also measure what is heard
+            (learn/heard.py: the parameters as played, rendered) under "as_heard".
 
     Returns:
         {"n_windows", "model": {...}, "random": {...}, other names: {...},
-        "correlations": {name: {gesture: {sound: rho}}}}.
+        "correlations": {name: {gesture: {sound: rho}}}, "as_heard": {...}}: the figures
+        of the closest sound of each window, and of what it plays as heard.
     """
     from instrument.learn import metrics
 
@@ -96,6 +100,11 @@ def measure_descriptors(runtimes: dict, windows: np.ndarray, gesture_cfg,
         if name == "model":
             result["random"] = {k: round(q["random"][k], 4) for k in KEYS}
         result["correlations"][name] = correlations(g_desc, bank_desc[played], seed)
+    if sound_config is not None:
+        from instrument.learn.heard import measure_heard
+
+        result["as_heard"] = measure_heard(runtimes, windows, g_space, bank_desc, sound_config,
+                                           seed)
     return result
 
 
@@ -194,13 +203,14 @@ def independent_report(bundle, runtime, tail_windows: np.ndarray,
             paper_note = "not measured: an l2 model has no mapping network"
     cfg = runtime.gesture_config
     bank_desc = bank_descriptors(bundle, runtime)
-    out = {"descriptor_space": {"held_out_tail": measure_descriptors(runtimes, tail_windows, cfg,
-                                                                      bank_desc, seed)},
+    sound = bundle.config.get("configs", {}).get("sound", {})
+    out = {"descriptor_space": {"held_out_tail": measure_descriptors(
+               runtimes, tail_windows, cfg, bank_desc, seed, sound)},
            "paper_pairing": paper_note}
     if family_seconds > 0:
         families = family_windows(cfg, family_seconds)
         out["descriptor_space"]["held_out_families"] = measure_descriptors(
-            runtimes, families, cfg, bank_desc, seed)
+            runtimes, families, cfg, bank_desc, seed, sound)
         out["model_space_families"] = measure_own_space(runtimes, families, seed)
         out["held_out_families"] = {"seconds": family_seconds, "seed": _heldout_seed(),
                                     "families": list(_heldout_families())}
@@ -257,4 +267,8 @@ def report_lines(result: dict) -> list[str]:
                       for s, r in row.items()), reverse=True)[:3]
         lines.append("  strongest descriptor pairs: " + ", ".join(
             f"{g}~{s} {r:+.2f}" for _, g, s, r in top))
+        if "as_heard" in figures:
+            from instrument.learn.heard import heard_lines
+
+            lines.extend(heard_lines(figures["as_heard"]))
     return lines
