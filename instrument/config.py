@@ -175,15 +175,7 @@ class GestureConfig:
     rest_after_s: float = 0.05
 
     def __post_init__(self):
-        import math
-
-        def number(value) -> bool:
-            return (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and math.isfinite(value))
-
-        def integer(value) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
+        number, integer = _is_number, _is_int
         checks = [
             ("rate_hz", number(self.rate_hz) and 1 <= self.rate_hz <= 10000, "in 1..10000"),
             ("window_steps", integer(self.window_steps) and 1 <= self.window_steps <= 10000,
@@ -320,10 +312,16 @@ class TrainConfig:
             pairing (spreads the gestures over more of the bank).
         hysteresis: The current sound is kept unless the closest one is nearer by more than
             this share of the distance.
-        blend_k: Sounds whose parameters are interpolated (1 = play the closest sound only;
-            the default 48 glides: see frame_policy.blend_params).
+        blend_k: Sounds whose parameters are interpolated (frame_policy.Blender), or 1: one
+            bank sound as it is; 0 (default) = by pairing: 1 for "descriptors" (an FM blend
+            is not heard as the sounds it mixes: learn/heard.py), 48 for the others.
+        like_tolerance: With one sound played, a change of sound goes to the sound most
+            like the current one in its parameters among those within (1 + this) times the
+            closest one's distance (frame_policy.most_alike; 0 = the closest).
         glide: Share of the way the played point moves to each new mapped point, per frame
-            (1 = no smoothing; the default 0.2 smooths the mapped point along the stroke).
+            (1 = no smoothing); 0 (default) = by pairing: 0.35 for "descriptors" (one
+            sound played: the choice of sound keeps the parameters steady, less lag),
+            0.2 for the others (the blend's parameters follow the smoothed point).
         hysteresis_spacing: Extra hysteresis margin, in units of the current sound's distance
             to its nearest bank neighbour (the bank's local density); below 1, or the
             closest neighbour could never take over (triangle inequality).
@@ -350,8 +348,9 @@ class TrainConfig:
     structure_dims: int = 4
     spread_iterations: int = 1
     hysteresis: float = 0.1
-    blend_k: int = 48
-    glide: float = 0.2
+    blend_k: int = 0
+    like_tolerance: float = 1.0
+    glide: float = 0.0
     hysteresis_spacing: float = 0.5
     still_hold: bool = True
     sae_epochs: int = 30
@@ -361,11 +360,10 @@ class TrainConfig:
 
     def __post_init__(self):
         def integer(value, low) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+            return _is_int(value) and value >= low
 
         def share(value, low, high) -> bool:
-            return (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and low <= value < high)
+            return _is_number(value) and low <= value < high
 
         checks = [
             ("layers", integer(self.layers, 1), "an integer >= 1"),
@@ -382,8 +380,9 @@ class TrainConfig:
             ("structure_dims", integer(self.structure_dims, 1), "an integer >= 1"),
             ("spread_iterations", integer(self.spread_iterations, 0), "an integer >= 0"),
             ("hysteresis", share(self.hysteresis, 0.0, 1.0), "a share in [0, 1)"),
-            ("blend_k", integer(self.blend_k, 1), "an integer >= 1"),
-            ("glide", share(self.glide, 1e-6, 1.0 + 1e-12), "a share in (0, 1]"),
+            ("blend_k", integer(self.blend_k, 0), "an integer >= 0 (0: by pairing)"),
+            ("like_tolerance", share(self.like_tolerance, 0.0, 100.0), "a number in [0, 100)"),
+            ("glide", share(self.glide, 0.0, 1.0 + 1e-12), "a share in (0, 1], 0: by pairing"),
             ("hysteresis_spacing", share(self.hysteresis_spacing, 0.0, 100.0), "a number in [0, 100)"),
             ("still_hold", isinstance(self.still_hold, bool), "true or false"),
             ("sae_epochs", integer(self.sae_epochs, 1), "an integer >= 1"),

@@ -9,6 +9,11 @@ that are plain functions of the bank (numpy only, no torch).
   neighbour, the local density that scales the hysteresis margin (a crowded region needs a
   smaller margin than a sparse one to stop flicker between neighbours);
   :func:`spacing_from_neighbours` reads it off a blend's neighbours when they prove it;
+- :func:`most_alike`: with one sound played at a time (``blend_k`` 1), a change of sound goes
+  to the sound made most like the current one among those nearly as close as the closest,
+  so the parameters leap less while what is heard stays what the mapping chose;
+- :func:`plain_rule`: a runtime set to the plain closest sound for a while (for the figures
+  that compare the policy with it);
 - :class:`PointGlide`: the one-pole smoothing of the mapped point along the stroke;
 - :func:`bank_map`: the bank on two principal axes, for drawing.
 """
@@ -16,23 +21,27 @@ that are plain functions of the bank (numpy only, no torch).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
 from instrument.sound.params import PERFORMANCE_RATE, ParamTable, alias_free
 
 
-def policy_from_runtime(rt: dict, path: str) -> tuple[float, float]:
-    """(glide, hysteresis_spacing) from a bundle's runtime section; bundles from before these
-    keys get 1 and 0, the plain rule they were trained with (ModelFileError when malformed)."""
+def policy_from_runtime(rt: dict, path: str) -> tuple[float, float, float]:
+    """(glide, hysteresis_spacing, like_tolerance) from a bundle's runtime section; bundles
+    from before these keys get 1, 0 and 0, the plain rule they were trained with
+    (ModelFileError when malformed)."""
     from instrument.formats.bundle import require
 
     glide, spacing = rt.get("glide", 1.0), rt.get("hysteresis_spacing", 0.0)
+    like = rt.get("like_tolerance", 0.0)
     require(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
-                (glide, spacing)) and 0 < glide <= 1 and 0 <= spacing <= 100, path,
-            f"runtime.glide must be a number in (0, 1] and runtime.hysteresis_spacing "
-            f"one in 0..100, not {glide!r} and {spacing!r}")
-    return float(glide), float(spacing)
+                (glide, spacing, like)) and 0 < glide <= 1 and 0 <= spacing <= 100
+            and 0 <= like <= 100, path,
+            f"runtime.glide must be a number in (0, 1], runtime.hysteresis_spacing and "
+            f"runtime.like_tolerance ones in 0..100, not {glide!r}, {spacing!r}, {like!r}")
+    return float(glide), float(spacing), float(like)
 
 
 class PointGlide:
@@ -170,6 +179,48 @@ def blend_params(near: np.ndarray, sq: np.ndarray, bank_params_unit: np.ndarray,
     unit = weights @ np.asarray(bank_params_unit, np.float64)[near] / weights.sum()
     physical = np.clip(table.to_physical(unit), table.low, table.high)
     return alias_free(physical, table)
+
+
+LIKE_CANDIDATES = 48   # closest sounds a change of sound chooses among (most_alike)
+
+
+@contextmanager
+def plain_rule(runtime):
+    """The runtime plays the rule of bundles from before the frame policy while inside: no
+    glide of the mapped point, no blend, no choice of the most alike sound, hysteresis as a
+    share of the distance only; its policy and a fresh state are put back after (so figures
+    of "as played" and "the plain closest sound" are measured side by side)."""
+    saved = runtime.glide, runtime.blend_k, runtime._spacing, runtime.like_tolerance
+    runtime.glide, runtime.blend_k, runtime._spacing, runtime.like_tolerance = 1.0, 1, None, 0.0
+    try:
+        yield runtime
+    finally:
+        runtime.glide, runtime.blend_k, runtime._spacing, runtime.like_tolerance = saved
+        runtime.reset()
+
+
+def most_alike(near: np.ndarray, sq: np.ndarray, current: int, bank_params_unit: np.ndarray,
+               tolerance: float) -> int:
+    """The sound a frame changes to: of the closest sounds ``near`` (closest first, squared
+    distances ``sq``) within ``(1 + tolerance)`` times the closest one's distance, the one
+    whose 0..1 parameters are nearest the current sound's (largest difference over the
+    parameters: an octave of carrier counts the same wherever it is); ties go to the closer.
+
+    Why: a random FM bank has sounds that sound alike but are made differently (carrier
+    f with ratio 1 and carrier 2f with ratio 0.5 share a spectrum), so the closest sound
+    in a heard space can sit an octave of carrier away from the sound playing. Interpolating
+    parameters hides the leap but is heard as neither sound (learn/heard.py); choosing,
+    among sounds nearly as close, the one made like the current sound keeps both: one bank
+    sound is played as it is, and the parameters leap less. ``current`` < 0: the closest.
+    """
+    if current < 0 or tolerance <= 0 or len(near) < 2:
+        return int(near[0])
+    limit = float(sq[0]) * (1.0 + tolerance) ** 2
+    count = int(np.searchsorted(np.asarray(sq), limit, side="right"))
+    candidates = np.asarray(near[:max(count, 1)])
+    unit = np.asarray(bank_params_unit)
+    gap = np.abs(unit[candidates] - unit[current]).max(axis=1)
+    return int(candidates[int(np.argmin(gap))])
 
 
 def spacing_from_neighbours(points: np.ndarray, near: np.ndarray, sq: np.ndarray

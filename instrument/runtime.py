@@ -16,7 +16,9 @@ live performance alike, so both produce the same control stream for the same ges
 3. -> the closest bank sound, with hysteresis: the current sound is kept unless the new closest
    is nearer by more than ``hysteresis`` (a share of the distance) plus ``hysteresis_spacing``
    times the current sound's nearest-neighbour distance (the bank's local density); a still
-   pointer (newest step did not move) holds its sound and parameters;
+   pointer (newest step did not move) holds its sound and parameters; with one sound played
+   (``blend_k`` 1) and ``like_tolerance`` > 0, a change goes to the sound made most like the
+   current one among those nearly as close (frame_policy.most_alike);
 4. -> its parameters, or with ``blend_k > 1`` the k closest sounds' parameters interpolated so
    they move continuously with the point, capped under Nyquist (see frame_policy.py).
 """
@@ -31,9 +33,11 @@ from scipy.special import expit
 
 from instrument.formats.bundle import Bundle, load_bundle, require
 from instrument.frame_policy import (
+    LIKE_CANDIDATES,
     Blender,
     PointGlide,
     bank_map,
+    most_alike,
     nearest_spacing,
     policy_from_runtime,
     spacing_from_neighbours,
@@ -76,7 +80,7 @@ class Runtime(BatchPlay):
         self.hysteresis = float(rt.get("hysteresis", 0.1))
         self.blend_k = int(rt.get("blend_k") or 1)  # null: no blending (checked by bundle_check)
         # Bundles from before these keys play as they always did (no glide, plain hysteresis).
-        self.glide, self.hysteresis_spacing = policy_from_runtime(rt, path)
+        self.glide, self.hysteresis_spacing, self.like_tolerance = policy_from_runtime(rt, path)
         self.still_hold = bool(rt.get("still_hold", True))
         self.stillness = rt.get("stillness", "hold")    # stillness.py: hold, or fade with motion
         require(self.stillness in ("hold", "fade"), path,
@@ -346,6 +350,10 @@ class Runtime(BatchPlay):
             margin = 0.0 if self._spacing is None else \
                 self.hysteresis_spacing * nearest_spacing(search, self._search, self._spacing, cur)
             if math.sqrt(d_best) < (1.0 - self.hysteresis) * math.sqrt(d_cur) - margin:
+                if self.like_tolerance > 0 and self.blend_k <= 1:
+                    # one sound played: the change goes to the one made most like it
+                    near, sq = search.k_nearest(y, LIKE_CANDIDATES, group)
+                    best = most_alike(near, sq, cur, self.bank_params_unit, self.like_tolerance)
                 self.current = best
         if self.blend_k > 1:
             if (self.current != cur and self._spacing is not None

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from tiny_model import tiny_parts
 
-from instrument.errors import ModelFileError
+from instrument.errors import BadInput, ModelFileError
 from instrument.formats.bundle import Bundle
 from instrument.frame_policy import (
     Blender,
@@ -13,6 +13,7 @@ from instrument.frame_policy import (
     UnitOf,
     bank_spacing,
     blend_params,
+    most_alike,
     nearest_spacing,
     spacing_from_neighbours,
 )
@@ -35,6 +36,7 @@ def _controlled(parts, points, glide=1.0, blend_k=1, spacing=0.0, hysteresis=0.0
     rt.n_sounds = len(points)
     rt._fused = None
     rt.glide, rt.blend_k, rt.hysteresis, rt.hysteresis_spacing = glide, blend_k, hysteresis, spacing
+    rt.like_tolerance = 0.0   # the plain closest sound on a change unless a test says
     rt._spacing = bank_spacing(rt._search) if spacing else None
     rt._glider = PointGlide(2)
     rt._target_aug = np.array([0, 0, 1], np.float32)
@@ -51,7 +53,7 @@ def test_new_models_glide_by_default(parts):
 
 def test_bundles_without_the_glide_keys_play_the_plain_rule(parts):
     config = {**parts[0], "runtime": dict(parts[0]["runtime"])}
-    for key in ("glide", "hysteresis_spacing"):
+    for key in ("glide", "hysteresis_spacing", "like_tolerance"):
         del config["runtime"][key]
     config["runtime"]["blend_k"] = 1
     rt = Runtime(Bundle("(test)", config, parts[1]))
@@ -234,3 +236,65 @@ def test_one_search_per_frame_plays_the_rule_written_out(parts):
     np.testing.assert_allclose(got_params, np.array(params), rtol=1e-5)
     known = ~np.isnan(rt._spacing)
     np.testing.assert_allclose(rt._spacing[known], spacing[known], rtol=1e-12)
+
+
+def test_most_alike_takes_the_sound_made_like_the_current_among_the_nearly_closest():
+    unit = np.array([[0.5, 0.5, 0.5, 0.5],    # 0: the current sound
+                     [0.9, 0.1, 0.5, 0.5],    # 1: closest, made differently
+                     [0.55, 0.5, 0.5, 0.5],   # 2: a little farther, made like the current
+                     [0.5, 0.5, 0.5, 0.5]])   # 3: made exactly like it, but far
+    near, sq = np.array([1, 2, 3]), np.array([1.0, 1.44, 9.0])   # distances 1, 1.2, 3
+    assert most_alike(near, sq, 0, unit, 0.5) == 2       # 1.2 <= 1.5: in; 3 is out
+    assert most_alike(near, sq, 0, unit, 0.1) == 1       # only the closest within 1.1
+    assert most_alike(near, sq, 0, unit, 2.5) == 3       # 3 <= 3.5: the identical one
+    assert most_alike(near, sq, -1, unit, 0.5) == 1      # nothing playing yet: the closest
+    assert most_alike(near, sq, 0, unit, 0.0) == 1       # tolerance 0: the plain rule
+    # a tie in the parameters goes to the closer sound
+    assert most_alike(np.array([2, 1]), np.array([1.0, 1.0]), 0, unit[[0, 2, 2]], 1.0) == 2
+
+
+def test_one_sound_played_changes_to_the_most_alike_in_the_frame_path(parts):
+    points = [(-2.0, 0.0), (1.0, 0.0), (1.0, 1.1)]
+    rt, point, window = _controlled(parts, points)
+    unit = np.array([[0.5] * 4, [0.95, 0.05, 0.9, 0.5], [0.52, 0.5, 0.5, 0.5]], np.float32)
+    rt.bank_params_unit = unit
+    rt.bank_params = rt.table.to_physical(unit).astype(np.float32)
+    point[:] = (-2.0, 0.0)
+    assert rt.frame(window)[0] == 0
+    point[:] = (1.0, 0.5)            # closest: 1 at 0.5; 2 at 0.6 is made like sound 0
+    rt.like_tolerance = 0.5
+    sound, params = rt.frame(window)
+    assert sound == 2
+    np.testing.assert_array_equal(params, rt.bank_params[2])   # played as it is
+    rt.reset()
+    point[:] = (-2.0, 0.0)
+    rt.frame(window)
+    point[:] = (1.0, 0.5)
+    rt.like_tolerance = 0.1          # 0.6 > 1.1 * 0.5: only the closest is a candidate
+    assert rt.frame(window)[0] == 1
+    rt.reset()
+    rt.blend_k, rt.like_tolerance = 2, 0.5   # a blend chooses by distance alone
+    point[:] = (-2.0, 0.0)
+    rt.frame(window)
+    point[:] = (1.0, 0.5)
+    assert rt.frame(window)[0] == 1
+
+
+def test_the_blend_and_glide_are_chosen_by_pairing_unless_set():
+    from instrument.config import TrainConfig
+    from instrument.learn.training import blend_for, glide_for
+
+    assert blend_for(TrainConfig()) == 1                         # descriptors: heard as chosen
+    assert blend_for(TrainConfig(pairing="structure")) == 48     # feature spaces: glide
+    assert blend_for(TrainConfig(blend_k=8)) == 8
+    assert glide_for(TrainConfig()) == 0.35 and glide_for(TrainConfig(glide=0.5)) == 0.5
+    assert glide_for(TrainConfig(pairing="random")) == 0.2
+    with pytest.raises(BadInput, match="like_tolerance"):
+        TrainConfig(like_tolerance=-1)
+
+
+@pytest.mark.parametrize("bad", [-0.5, 101, "1", True])
+def test_a_bad_like_tolerance_in_a_bundle_is_one_line(parts, bad):
+    config = {**parts[0], "runtime": {**parts[0]["runtime"], "like_tolerance": bad}}
+    with pytest.raises(ModelFileError, match="like_tolerance"):
+        Runtime(Bundle("(test)", config, parts[1]))

@@ -23,7 +23,7 @@ def runtime(parts):
     bundles from before the glide default: the rule tests below are about it."""
     config, arrays, _ = parts
     rt = Runtime(Bundle("(test)", config, arrays))
-    rt.glide, rt.blend_k, rt._spacing = 1.0, 1, None
+    rt.glide, rt.blend_k, rt._spacing, rt.like_tolerance = 1.0, 1, None, 0.0
     return rt
 
 

@@ -1,4 +1,5 @@
-"""`instrument train` options that orient or refit a model: --steer, --pin, --from, --stillness.
+"""`instrument train` options that orient or refit a model: --steer, --pin, --from, --stillness,
+--blend.
 
 - ``--steer speed=loudness,height=-pitch``: gesture descriptor = (+/-) sound descriptor pairs
   the descriptors pairing carries onto each other by ranks (learn/descriptor_pairing.py);
@@ -8,7 +9,10 @@
   sound), their gesture neighbours neighbouring sounds;
 - ``--from models/M``: keep M's autoencoders and sound bank, refit the pairing and the
   mapping network only (learn/refit.py): seconds instead of a full training;
-- ``--stillness hold|fade``: a still pointer holds its sound, or the level follows the motion.
+- ``--stillness hold|fade``: a still pointer holds its sound, or the level follows the motion;
+- ``--blend K``: play the K closest sounds' parameters interpolated (the default 48: the
+  parameters move continuously) or ``1``: the closest sound as it is (what is heard is the
+  sound the mapping chose; learn/heard.py measures the difference).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from instrument.commands.argtypes import existing_dir
+from instrument.commands.argtypes import existing_dir, int_in
 
 MAX_PINS = 64
 
@@ -37,7 +41,7 @@ def _pin(text: str) -> tuple[str, float, float, str]:
 
 
 def add_arguments(parser) -> None:
-    """Add --steer, --pin, --from and --stillness to the train parser."""
+    """Add --steer, --pin, --from, --stillness and --blend to the train parser."""
     parser.add_argument("--steer", metavar="G=S,...", default=None,
                         help="orient the descriptors pairing: gesture descriptor = sound "
                              "descriptor pairs, '-' reverses (e.g. speed=loudness,height=-pitch; "
@@ -52,6 +56,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--stillness", choices=("hold", "fade"), default=None,
                         help="hold: a still pointer holds its sound (default); fade: the level "
                              "follows the motion energy, like a bowed string")
+    parser.add_argument("--blend", type=int_in(1, 256), default=None, metavar="K",
+                        help="interpolate the K closest sounds' parameters (default 48: smooth "
+                             "parameters) or 1: play the closest sound as it is (heard as "
+                             "chosen; audio slices are never blended)")
 
 
 def train_settings(args, base) -> dict:
@@ -78,6 +86,8 @@ def train_settings(args, base) -> dict:
         settings["steer"] = args.steer
     if args.stillness is not None:
         settings["stillness"] = args.stillness
+    if args.blend is not None:
+        settings["blend_k"] = args.blend
     if (args.steer or args.pin) and args.pairing not in (None, "descriptors"):
         raise BadInput(f"--steer and --pin orient the descriptors pairing, not --pairing "
                        f"{args.pairing}", "drop --pairing (descriptors is the default)")

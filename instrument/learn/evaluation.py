@@ -127,21 +127,20 @@ def continuity_in_time(runtime, frame_windows: np.ndarray, frame_times: np.ndarr
 
     Returns:
         {"played": figures, "closest_sound": figures} (see learn.continuity.time_continuity);
-        ``closest_sound`` is the rule of bundles from before the glide: no smoothing of the
-        mapped point, no blend, hysteresis as a share of the distance only.
+        ``closest_sound`` is the rule of bundles from before the glide
+        (frame_policy.plain_rule).
     """
+    from instrument.frame_policy import plain_rule
     from instrument.learn.continuity import time_continuity
 
     still = np.array([runtime.is_still(w) for w in frame_windows], bool)
     out = {}
-    saved = runtime.glide, runtime.blend_k, runtime._spacing
     try:
-        for name in ("played", "closest_sound"):
-            if name == "closest_sound":
-                runtime.glide, runtime.blend_k, runtime._spacing = 1.0, 1, None
-            sounds, params = runtime.play(frame_windows)
-            out[name] = time_continuity(frame_times, sounds, params, still, runtime.table)
+        sounds, params = runtime.play(frame_windows)
     finally:
-        runtime.glide, runtime.blend_k, runtime._spacing = saved
         runtime.reset()
+    out["played"] = time_continuity(frame_times, sounds, params, still, runtime.table)
+    with plain_rule(runtime):
+        sounds, params = runtime.play(frame_windows)
+    out["closest_sound"] = time_continuity(frame_times, sounds, params, still, runtime.table)
     return out

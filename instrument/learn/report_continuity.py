@@ -3,7 +3,7 @@
 Two panels in a row of the report's grid (learn/report.py):
 
 - the carrier along a stretch of held-out strokes, played frame by frame as on stage, once
-  with the model's frame policy (glide, blend) and once with the plain closest sound, so a
+  with the model's frame policy (glide, blend or most alike sound) and once with the plain closest sound, so a
   leap of an octave is seen where it happens;
 - the continuity-in-time figures measured at training (learn/continuity.py): the share of
   moving frames whose carrier leaps more than an octave or whose parameters jump, for both.
@@ -18,15 +18,15 @@ STRETCH_WINDOWS = 600        # 6 s of consecutive held-out windows at 100 Hz
 
 def _play_stretch(runtime, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Carrier (Hz) of each window played in order: (model's policy, plain closest sound)."""
+    from instrument.frame_policy import plain_rule
+
     col = runtime.param_names.index("carrier_hz")
-    saved = runtime.glide, runtime.blend_k, runtime._spacing
     try:
         played = runtime.play(windows)[1][:, col].copy()
-        runtime.glide, runtime.blend_k, runtime._spacing = 1.0, 1, None
-        plain = runtime.play(windows)[1][:, col].copy()
     finally:
-        runtime.glide, runtime.blend_k, runtime._spacing = saved
         runtime.reset()
+    with plain_rule(runtime):
+        plain = runtime.play(windows)[1][:, col].copy()
     return played, plain
 
 

@@ -60,6 +60,20 @@ def search_space(sound_features: np.ndarray, cfg: TrainConfig) -> dict:
             "search": ((feats - mean) @ axes).astype(np.float32), "retained": retained}
 
 
+def blend_for(cfg: TrainConfig) -> int:
+    """The sounds a frame blends: ``blend_k``, or by pairing when 0 (config.TrainConfig)."""
+    if cfg.blend_k:
+        return cfg.blend_k
+    return 1 if cfg.pairing == "descriptors" else 48
+
+
+def glide_for(cfg: TrainConfig) -> float:
+    """The point's glide per frame: ``glide``, or by pairing when 0 (config.TrainConfig)."""
+    if cfg.glide:
+        return cfg.glide
+    return 0.35 if cfg.pairing == "descriptors" else 0.2
+
+
 def still_columns(gesture_cfg: GestureConfig, window_dim: int) -> list[int]:
     """Columns of a window holding its newest step (all zero when the pointer is still)."""
     per_step = window_dim // gesture_cfg.window_steps
@@ -91,8 +105,9 @@ def assemble(configs: dict, train_cfg: TrainConfig, gesture_sae, sound_sae, mapp
                           "sound": {"mean_shape": list(s_arrays["norm.mean"].shape)}},
         "runtime": {"gesture_layers": layers, "sound_layers": layers,
                     "hysteresis": train_cfg.hysteresis,
-                    "blend_k": min(train_cfg.blend_k, len(params_unit)),
-                    "glide": train_cfg.glide, "hysteresis_spacing": train_cfg.hysteresis_spacing,
+                    "blend_k": min(blend_for(train_cfg), len(params_unit)),
+                    "like_tolerance": train_cfg.like_tolerance,
+                    "glide": glide_for(train_cfg), "hysteresis_spacing": train_cfg.hysteresis_spacing,
                     "still_hold": train_cfg.still_hold, "mapping": train_cfg.mapping,
                     "still_columns": still_columns(gesture_cfg, int(g_arrays["norm.mean"].shape[0])),
                     "search_dims": int(search["search"].shape[1]),
@@ -311,7 +326,8 @@ def _train(recordings, train_cfg, gesture_cfg, sound_cfg, feature_cfg, sound_ban
         config["sound_source"] = source
         arrays["sound_bank"].update(source_arrays)
         if bank.kind == "audio":  # a slice plays whole: slice numbers are not blended
-            config["runtime"]["blend_k"] = 1
+            config["runtime"]["blend_k"] = 1    # nor alike: their numbers say nothing of it
+            config["runtime"]["like_tolerance"] = 0.0
 
     # 6. metrics with the exact play-time path
     t0 = time.perf_counter()

@@ -39,7 +39,9 @@ def test_evaluate_finds_the_training_recording_and_says_which_part(run_cli, tmp_
     assert "gesture autoencoder, layer 1:" in res.out and "continuity in time" in res.out
     config = json.loads((out / "config.json").read_text())
     assert config["gesture_paths"] == [os.path.abspath(gestures)]
-    assert config["runtime"]["glide"] == pytest.approx(0.2)
+    # the descriptors pairing plays one sound as it is, with less glide (frame_policy.py)
+    assert config["runtime"]["glide"] == pytest.approx(0.35)
+    assert config["runtime"]["blend_k"] == 1 and config["runtime"]["like_tolerance"] == 1.0
 
     res = run_cli("evaluate", "--model", str(out), "--json", "--families", "0")
     assert res.code == 0, res.err
