@@ -25,9 +25,9 @@ def add_arguments(parser) -> None:
                              "held-out tail of the model's own training recording, looked up "
                              "in recordings/)")
     parser.add_argument("--holdout", type=float_in(0, 1, low_open=True), default=None, metavar="SHARE",
-                        help="with --gestures: measure only this tail share of the file "
-                             "(default: the whole file; use the model's training share to "
-                             "reproduce training's held-out figures)")
+                        help="measure only this tail share of the file (default: with "
+                             "--gestures the whole file, without it the share training held "
+                             "out of its recording; 1 = all of it, trained part included)")
     parser.add_argument("--seed", type=SEED, default=0,
                         help="seed of the subsamples and the random baseline (default 0)")
     parser.add_argument("--families", type=float_in(0, 3600, "s"), default=120.0, metavar="SECONDS",
@@ -53,7 +53,8 @@ def run(args) -> int:
         holdout = 1.0 if holdout is None else holdout
     else:
         path = trained_recording(bundle.config, args.model)
-        holdout = bundle.config["configs"]["train"]["holdout"]
+        if holdout is None:   # the part training held out, unless --holdout says otherwise
+            holdout = bundle.config["configs"]["train"]["holdout"]
     if holdout is None or not 0 < holdout <= 1:
         raise BadInput(f"--holdout {holdout} must be a share in (0, 1]")
     rec = read_recording(path)
