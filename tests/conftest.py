@@ -55,3 +55,25 @@ def run_cli_process(*args: str, timeout: float = 300, env: dict | None = None,
 def run_cli():
     """Fixture form of :func:`run_cli_process`."""
     return run_cli_process
+
+
+@pytest.fixture(scope="session")
+def audio_model(tmp_path_factory):
+    """(samples folder, gestures file, model dir): an instrument of 2 generated takes' slices,
+    built and trained through the CLI as a user does (``sounds build --from-audio``, ``train
+    --sound-bank``). Built once: the sampler tests only read it (each build + train is ~7 s).
+    """
+    from audio_samples import write_samples
+    from tiny_model import write_strokes
+
+    root = tmp_path_factory.mktemp("audio_model")
+    samples = write_samples(root / "s", files=2, hits=12)
+    bank = str(root / "bank.npz")
+    res = run_cli_process("sounds", "build", "--from-audio", samples, "--out", bank, "--quiet")
+    assert res.code == 0, res.err
+    gestures = write_strokes(root / "g.jsonl", seconds=12, seed=3)
+    model = str(root / "m")
+    res = run_cli_process("train", "--gestures", gestures, "--sound-bank", bank, "--out", model,
+                          "--epochs", "1", "--quiet")
+    assert res.code == 0, res.err
+    return samples, gestures, model

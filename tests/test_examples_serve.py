@@ -52,6 +52,7 @@ def test_serve_control_patch_sends_every_control_message():
                            *sends, "-send", "pd quit"], capture_output=True, text=True,
                           timeout=30)
     assert proc.returncode == 0 and "error" not in proc.stderr.lower(), proc.stderr
+    rx.settimeout(0.5)   # pd has quit: what it sent to 127.0.0.1 is queued here already
     messages = [parse_message(d) for d in drain(rx)]
     rx.close()
     assert [m[0] for m in messages] == [f"/wekinator/control/{n}" for n in CONTROLS]

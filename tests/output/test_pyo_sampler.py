@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from audio_samples import write_samples
 from tiny_model import tiny_parts, write_strokes
 
 from instrument.errors import AudioDeviceError, BadInput
@@ -181,18 +180,11 @@ def test_the_cli_offers_the_sampler_modes():
 
 @pytest.mark.slow
 def test_an_audio_model_renders_grains_and_performs_them_through_pyo_on_jack(run_cli,
-                                                                              tmp_path):
+                                                                              tmp_path,
+                                                                              audio_model):
     from _jack import jack_server
 
-    samples = write_samples(tmp_path / "s", files=2, hits=12)
-    bank = str(tmp_path / "bank.npz")
-    assert run_cli("sounds", "build", "--from-audio", samples, "--out", bank,
-                   "--quiet").code == 0
-    gestures = write_strokes(tmp_path / "g.jsonl", seconds=12, seed=3)
-    model = str(tmp_path / "m")
-    res = run_cli("train", "--gestures", gestures, "--sound-bank", bank, "--out", model,
-                  "--epochs", "1", "--quiet")
-    assert res.code == 0, res.err
+    _, gestures, model = audio_model   # conftest: 2 takes' slices, trained on 12 s of strokes
     wavs = {}
     for engine in ("numpy", "pyo"):
         for mode in ("start", "grain"):
