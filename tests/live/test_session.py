@@ -522,3 +522,8 @@ def test_latency_benchmark_runs_and_reports_every_row(model):
     (fixed,) = result["fixed"]
     assert fixed["period"] == 128 and fixed["to_audio"]["n"] > 20
     assert fixed["delay_ms"] > 128 / 44.1 and 0 <= fixed["late"] <= fixed["changes"]
+    # serve's rows (benchmarks/latency_serve.py): ~3/4 of this test's time, so checked too
+    serve = result["serve"]
+    assert serve["osc16"]["round_trip"]["n"] >= 50
+    assert "error" in serve["midi16"] or serve["midi16"]["round_trip"]["n"] > 0
+    assert serve["train"].get("seconds", 0) > 0, serve["train"]
