@@ -46,14 +46,21 @@ def families():
     return family_windows(GestureConfig(), seconds=40)
 
 
-@pytest.mark.slow
-def test_descriptor_pairing_beats_random_and_the_papers_pairing(data, models, families):
+@pytest.fixture(scope="module")
+def measured(models, families):
+    """The descriptor-space figures of the model and the paper's pairing on the families
+    (seed 0), measured once: the unsteered "before" of the steering test is the same."""
     from instrument.learn.independent import bank_descriptors, measure_descriptors
 
     bundle, rt = models["descriptors"]
     _, paper = models["random"]       # the paper's: random pairs, then the mapping network
-    result = measure_descriptors({"model": rt, "paper_pairing": paper}, families,
-                                 GestureConfig(), bank_descriptors(bundle, rt), seed=0)
+    return measure_descriptors({"model": rt, "paper_pairing": paper}, families,
+                               GestureConfig(), bank_descriptors(bundle, rt), seed=0)
+
+
+@pytest.mark.slow
+def test_descriptor_pairing_beats_random_and_the_papers_pairing(measured):
+    result = measured
     model, chance, papers = result["model"], result["random"], result["paper_pairing"]
     # chance is 0.5 for both; on this small model the pairing reaches ~0.8, the paper's ~0.55
     for key in ("trustworthiness", "continuity"):
@@ -64,13 +71,13 @@ def test_descriptor_pairing_beats_random_and_the_papers_pairing(data, models, fa
 
 
 @pytest.mark.slow
-def test_steering_raises_the_steered_correlation(data, models, families):
+def test_steering_raises_the_steered_correlation(data, models, families, measured):
     from instrument.learn.independent import bank_descriptors, measure_descriptors
 
     bundle, plain = models["descriptors"]
     _, steered = _train(data, steer="speed=loudness,height=-pitch")
     desc = bank_descriptors(bundle, plain)
-    before = measure_descriptors({"model": plain}, families, GestureConfig(), desc)
+    before = measured              # the unsteered model, seed 0
     after = measure_descriptors({"model": steered}, families, GestureConfig(), desc)
     rho_before = before["correlations"]["model"]
     rho_after = after["correlations"]["model"]
