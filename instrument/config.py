@@ -319,7 +319,7 @@ class TrainConfig:
             like the current one in its parameters among those within (1 + this) times the
             closest one's distance (frame_policy.most_alike; 0 = the closest).
         glide: Share of the way the played point moves to each new mapped point, per frame
-            (1 = no smoothing); 0 (default) = by pairing: 0.35 for "descriptors" (one
+            (1 = no smoothing); 0 (default) = by pairing: 0.5 for "descriptors" (one
             sound played: the choice of sound keeps the parameters steady, less lag),
             0.2 for the others (the blend's parameters follow the smoothed point).
         hysteresis_spacing: Extra hysteresis margin, in units of the current sound's distance
@@ -349,7 +349,7 @@ class TrainConfig:
     spread_iterations: int = 1
     hysteresis: float = 0.1
     blend_k: int = 0
-    like_tolerance: float = 1.0
+    like_tolerance: float = 2.0
     glide: float = 0.0
     hysteresis_spacing: float = 0.5
     still_hold: bool = True

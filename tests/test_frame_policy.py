@@ -287,7 +287,7 @@ def test_the_blend_and_glide_are_chosen_by_pairing_unless_set():
     assert blend_for(TrainConfig()) == 1                         # descriptors: heard as chosen
     assert blend_for(TrainConfig(pairing="structure")) == 48     # feature spaces: glide
     assert blend_for(TrainConfig(blend_k=8)) == 8
-    assert glide_for(TrainConfig()) == 0.35 and glide_for(TrainConfig(glide=0.5)) == 0.5
+    assert glide_for(TrainConfig()) == 0.5 and glide_for(TrainConfig(glide=0.5)) == 0.5
     assert glide_for(TrainConfig(pairing="random")) == 0.2
     with pytest.raises(BadInput, match="like_tolerance"):
         TrainConfig(like_tolerance=-1)

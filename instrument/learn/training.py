@@ -71,7 +71,7 @@ def glide_for(cfg: TrainConfig) -> float:
     """The point's glide per frame: ``glide``, or by pairing when 0 (config.TrainConfig)."""
     if cfg.glide:
         return cfg.glide
-    return 0.35 if cfg.pairing == "descriptors" else 0.2
+    return 0.5 if cfg.pairing == "descriptors" else 0.2
 
 
 def still_columns(gesture_cfg: GestureConfig, window_dim: int) -> list[int]:

@@ -40,8 +40,8 @@ def test_evaluate_finds_the_training_recording_and_says_which_part(run_cli, tmp_
     config = json.loads((out / "config.json").read_text())
     assert config["gesture_paths"] == [os.path.abspath(gestures)]
     # the descriptors pairing plays one sound as it is, with less glide (frame_policy.py)
-    assert config["runtime"]["glide"] == pytest.approx(0.35)
-    assert config["runtime"]["blend_k"] == 1 and config["runtime"]["like_tolerance"] == 1.0
+    assert config["runtime"]["glide"] == pytest.approx(0.5)
+    assert config["runtime"]["blend_k"] == 1 and config["runtime"]["like_tolerance"] == 2.0
 
     res = run_cli("evaluate", "--model", str(out), "--json", "--families", "0")
     assert res.code == 0, res.err
