@@ -3,8 +3,8 @@
 Two panels in a row of the report's grid (learn/report.py):
 
 - the carrier along a stretch of held-out strokes, played frame by frame as on stage, once
-  with the model's frame policy (glide, blend or most alike sound) and once with the plain closest sound, so a
-  leap of an octave is seen where it happens;
+  with the model's frame policy (glide, and a blend or the most alike sound) and once with
+  the plain closest sound, so a leap of an octave is seen where it happens;
 - the continuity-in-time figures measured at training (learn/continuity.py): the share of
   moving frames whose carrier leaps more than an octave or whose parameters jump, for both.
 """
@@ -49,7 +49,9 @@ def draw_continuity_view(fig, cells, runtime, windows: np.ndarray, continuity: d
         played, plain = _play_stretch(runtime, stretch)
         seconds = np.arange(len(stretch)) / rate_hz
         ax.plot(seconds, plain, color="0.6", lw=0.8, label="closest sound (no glide)")
-        ax.plot(seconds, played, color="C3", lw=1.6, label="played (glide + blend)")
+        policy = f"glide + blend of {runtime.blend_k}" if runtime.blend_k > 1 else \
+            "glide + one sound, most alike on a change"
+        ax.plot(seconds, played, color="C3", lw=1.6, label=f"played ({policy})")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_hz_formatter())
         ax.set_xlabel("time along held-out strokes (s)")
