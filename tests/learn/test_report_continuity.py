@@ -32,7 +32,7 @@ def test_continuity_view_draws_both_panels_with_axes_and_legends():
     stretch, bars = fig.axes
     assert stretch.get_ylabel() == "carrier (Hz)" and "s" in stretch.get_xlabel()
     assert [t.get_text() for t in stretch.get_legend().get_texts()] == [
-        "closest sound (no glide)", "played (glide + blend)"]
+        "closest sound (no glide)", f"played (glide + blend of {runtime.blend_k})"]
     assert bars.get_ylabel() == "% of moving frames"
     assert "16 changes/s" not in bars.get_legend().get_texts()[0].get_text()
     assert "40 changes/s" in bars.get_legend().get_texts()[0].get_text()
