@@ -1,4 +1,4 @@
-"""`instrument train --steer/--pin/--from/--stillness` and `evaluate`'s descriptor figures,
+"""`instrument train --steer/--pin/--from/--stillness/--blend` and `evaluate`'s descriptor figures,
 as a user runs them, and their one-line errors."""
 
 import json
@@ -17,6 +17,8 @@ def test_bad_steering_and_pins_are_one_line(run_cli, tmp_path):
     assert res.code == 2 and "twice" in res.err
     res = run_cli(*base, "--steer", "speed=loudness", "--pairing", "random")
     assert res.code == 2 and "descriptors pairing" in res.err
+    res = run_cli(*base, "--blend", "0")
+    assert res.code == 2 and "--blend" in res.err and "1..256" in res.err
     res = run_cli(*base, "--pin", "g.jsonl@3-2=#4")
     assert res.code == 2 and "RECORDING@T0-T1=SOUND" in res.err
     res = run_cli(*base, "--pin", "other.jsonl@1-2=#4", "--sounds", "30")
@@ -46,13 +48,16 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
     assert res.code == 0, res.err
     res = run_cli("train", "--gestures", gestures, "--from", str(first), "--out", str(second),
                   "--steer", "speed=loudness", "--stillness", "fade", "--pin",
-                  "g.jsonl@5-7=carrier_hz:220,index:1", "--quiet")
+                  "g.jsonl@5-7=carrier_hz:220,index:1", "--blend", "8", "--quiet")
     assert res.code == 0, res.err
     a, b = load_bundle(first), load_bundle(second)
     for part in ("gesture_sae", "sound_sae"):
         for name, array in a.arrays[part].items():
             np.testing.assert_array_equal(b.arrays[part][name], array)
     assert b.config["runtime"]["stillness"] == "fade"
+    # descriptors pairing: one sound as it is by default; --blend 8 blends, refit in seconds
+    assert a.config["runtime"]["blend_k"] == 1 and a.config["runtime"]["like_tolerance"] == 2.0
+    assert b.config["runtime"]["blend_k"] == 8
     assert b.config["configs"]["train"]["steer"] == "speed=loudness"
     assert "autoencoders reused" in b.config["timings"]
 
@@ -67,6 +72,11 @@ def test_from_steer_fade_and_evaluate_in_descriptor_space(run_cli, tmp_path):
         assert {"model", "random", "correlations", "n_windows"} <= set(figures)
         assert set(figures["model"]) == {"trustworthiness", "continuity", "spearman", "coverage"}
         assert "loudness_db" in figures["correlations"]["model"]["speed"]
+        # a blend of 8 FM sounds, faded: rendered, and heard apart from the sound reported
+        heard = figures["as_heard"]
+        assert heard["blend_k"] == 8 and heard["model"]["n_frames"] > 22
+        assert heard["model"]["to_sound_played"] > 0.0
+        assert 0.0 <= heard["model"]["trustworthiness"] <= 1.0
     assert set(report["model_space_families"]) >= {"model", "random", "n_windows"}
     # the training recording is where training saw it: the paper's pairing is measured too
     assert "random bank sounds" in report["paper_pairing"]
