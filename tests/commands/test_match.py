@@ -172,7 +172,7 @@ def test_fifos_among_the_inputs_never_block(demo, tmp_path):
         res = run_cli_process("match", "--audio", str(audio), "--images", str(images),
                               flag, str(tmp_path / "labels.csv"), "--out", str(tmp_path / "o2"),
                               "--quiet", timeout=120)
-        one_line(res, "labels file", "not a regular file")
+        one_line(res, flag, "not a regular file")   # refused as the argument is parsed
     assert not (tmp_path / "o2").exists()
 
 
