@@ -115,7 +115,8 @@ def measure_in_sound_features(bundle, runtime, eval_windows: np.ndarray, seed: i
     features = sound_sae.encode(bundle.arrays["sound_bank"]["features"],
                                 layers=bundle.config["runtime"]["sound_layers"])
     result = metrics.mapping_quality(runtime.features_batch(eval_windows),
-                                     runtime.nearest_batch(eval_windows), features, seed=seed)
+                                     runtime.nearest_batch(eval_windows), features, seed=seed,
+                                     with_coverage=False)
     keys = ("trustworthiness", "continuity", "spearman")
     return {"dims": int(features.shape[1]),
             "model": {k: result["model"][k] for k in keys},

@@ -73,17 +73,25 @@ def _sq_distances(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0, out=d2)
 
 
-def _chunk_penalty(near: np.ndarray, ranked: np.ndarray, k: int) -> float:
+def _chunk_penalty(near: np.ndarray, ranked: np.ndarray, k: int,
+                   ranked_sorted: np.ndarray) -> float:
     """One block of rows of :func:`_penalties`: ``near`` gives each row's neighbours, ``ranked``
-    their ranks (squared distances from the block's rows to every point, self = inf)."""
+    their ranks (squared distances from the block's rows to every point, self = inf;
+    ``ranked_sorted`` the same, each row sorted)."""
     kth = np.partition(near, k - 1, axis=1)[:, k - 1:k]
     closer, tied = near < kth, near == kth
     weight = closer + tied * ((k - closer.sum(1, keepdims=True)) / tied.sum(1, keepdims=True))
     r, c = np.nonzero(weight)                       # each row's neighbours in ``near``
-    d = ranked[r, c][:, None]
-    others = ranked[r]
-    below = np.count_nonzero(others < d, axis=1)
-    equal = np.count_nonzero(others == d, axis=1)   # the neighbour itself and its ties
+    d = ranked[r, c]
+    below = np.empty(len(r), np.int64)
+    equal = np.empty(len(r), np.int64)
+    bounds = np.searchsorted(r, np.arange(len(near) + 1))   # r is sorted: each row's slice
+    for row in range(len(near)):
+        lo, hi = bounds[row], bounds[row + 1]
+        if lo < hi:   # how many of the row's points are nearer than, and as near as, each
+            left = np.searchsorted(ranked_sorted[row], d[lo:hi], side="left")
+            below[lo:hi] = left
+            equal[lo:hi] = np.searchsorted(ranked_sorted[row], d[lo:hi], side="right") - left
     rank = below + (equal + 1) / 2.0                # mean of the ranks below+1 .. below+equal
     return float((weight[r, c] * np.maximum(rank - k, 0.0)).sum())
 
@@ -111,11 +119,12 @@ def _penalties(x: np.ndarray, ys: list[np.ndarray], k: int,
         local = np.arange(len(rows))
         dx = _sq_distances(x, rows)
         dx[local, rows] = np.inf                     # a point is not its own neighbour
+        dx_sorted = np.sort(dx, axis=1)              # ranks by binary search, not a scan
         for total, y in zip(totals, ys):
             dy = _sq_distances(y, rows)
             dy[local, rows] = np.inf
-            total[0] += _chunk_penalty(dy, dx, k)
-            total[1] += _chunk_penalty(dx, dy, k)
+            total[0] += _chunk_penalty(dy, dx, k, dx_sorted)
+            total[1] += _chunk_penalty(dx, dy, k, np.sort(dy, axis=1))
     return [(t, c) for t, c in totals]
 
 
@@ -196,22 +205,32 @@ def distance_spearman(x: np.ndarray, y: np.ndarray) -> float:
     return spearman(dx, dy)
 
 
-def coverage(played: np.ndarray, bank_features: np.ndarray, k: int = COVERAGE_K) -> float:
+def coverage(played: np.ndarray, bank_features: np.ndarray, k: int = COVERAGE_K,
+             neighbours: np.ndarray | None = None) -> float:
     """Share of bank sounds that have a played sound among their ``k`` nearest bank neighbours.
 
     Args:
         played: Bank indices of the sounds that were played (any length, repeats allowed).
         bank_features: The whole bank in the sound feature space, shape (S, F).
         k: Neighbourhood size (a sound is its own first neighbour).
+        neighbours: :func:`bank_neighbours` of the bank, when already at hand.
     """
-    from scipy.spatial import cKDTree
-
     bank = np.asarray(bank_features, dtype=np.float64)
     hit = np.zeros(len(bank), dtype=bool)
     hit[np.asarray(played, dtype=np.int64)] = True
+    if neighbours is None:
+        neighbours = bank_neighbours(bank, k)
+    return float(hit[neighbours].any(axis=1).mean())
+
+
+def bank_neighbours(bank_features: np.ndarray, k: int = COVERAGE_K) -> np.ndarray:
+    """(S, min(k, S)) each bank sound's ``k`` nearest bank sounds (itself first)."""
+    from scipy.spatial import cKDTree
+
+    bank = np.asarray(bank_features, dtype=np.float64)
     k = min(k, len(bank))
     _, neighbours = cKDTree(bank).query(bank, k=k)
-    return float(hit[np.asarray(neighbours).reshape(len(bank), k)].any(axis=1).mean())
+    return np.asarray(neighbours).reshape(len(bank), k)
 
 
 def coverage_exact(played: np.ndarray, n_sounds: int) -> float:
@@ -245,7 +264,7 @@ def mapping_quality(gesture_features: np.ndarray, played: np.ndarray,
                     bank_features: np.ndarray, frame_sounds: np.ndarray | None = None,
                     frame_still: np.ndarray | None = None, seed: int = 0,
                     max_points: int = 2000, max_pairs_points: int = 600,
-                    k: int = N_NEIGHBORS) -> dict:
+                    k: int = N_NEIGHBORS, with_coverage: bool = True) -> dict:
     """Every measure for one map, and the same measures for a random permutation of it.
 
     Args:
@@ -259,6 +278,8 @@ def mapping_quality(gesture_features: np.ndarray, played: np.ndarray,
         max_points: Subsample size for trustworthiness/continuity (O(N^2) memory).
         max_pairs_points: Subsample size for the distance correlation.
         k: Neighbourhood size.
+        with_coverage: Also the coverage figures (one k-NN query of the whole bank: slow
+            in a space of hundreds of dimensions; leave them out where they are not read).
 
     Returns:
         {"model": {...}, "random": {...}, "n_windows": N, "n_sounds": S, "k": k} where each side
@@ -282,6 +303,7 @@ def mapping_quality(gesture_features: np.ndarray, played: np.ndarray,
     pairs = first[subsample(len(first), max_pairs_points, seed + 1)]
     neighbours = neighbourhood_figures(gesture[keep], [bank[played[keep]], bank[shuffled[keep]]],
                                        k)
+    near = bank_neighbours(bank) if with_coverage else None   # once for both sides
     for (side, sounds), (trust, cont) in zip((("model", played), ("random", shuffled)),
                                              neighbours):
         y = bank[sounds]
@@ -289,9 +311,10 @@ def mapping_quality(gesture_features: np.ndarray, played: np.ndarray,
             "trustworthiness": trust,
             "continuity": cont,
             "spearman": distance_spearman(gesture[pairs], y[pairs]),
-            "coverage": coverage(sounds, bank),
-            "coverage_exact": coverage_exact(sounds, len(bank)),
         }
+        if with_coverage:
+            figures["coverage"] = coverage(sounds, bank, neighbours=near)
+            figures["coverage_exact"] = coverage_exact(sounds, len(bank))
         result[side] = figures
     if frame_sounds is not None and frame_still is not None:
         frame_sounds = np.asarray(frame_sounds)
