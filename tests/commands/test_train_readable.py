@@ -53,6 +53,14 @@ def test_evaluate_finds_the_training_recording_and_says_which_part(run_cli, tmp_
     assert played["moving_frames"] > 100
     assert played["octave_jumps"] <= plain["octave_jumps"]
     assert played["changes_per_s"] < plain["changes_per_s"]
+    # --holdout without --gestures scores that share of the training recording
+    res = run_cli("evaluate", "--model", str(out), "--json", "--families", "0",
+                  "--holdout", "0.5")
+    assert res.code == 0, res.err
+    half = json.loads(res.out)
+    assert half["holdout"] == 0.5 and "the last 50%" in half["scored"]
+    tail_windows = report["descriptor_space"]["held_out_tail"]["n_windows"]
+    assert half["descriptor_space"]["held_out_tail"]["n_windows"] > 2 * tail_windows
 
     os.rename(gestures, tmp_path / "moved.jsonl")
     res = run_cli("evaluate", "--model", str(out), "--families", "0")
