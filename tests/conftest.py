@@ -41,6 +41,15 @@ class CliResult:
     err: str
 
 
+def free_port() -> int:
+    """A UDP port on 127.0.0.1 that nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def run_cli_process(*args: str, timeout: float = 300, env: dict | None = None,
                     cwd: str | None = None) -> CliResult:
     """Run ``python -m instrument ARGS`` in a fresh process, as a user would."""

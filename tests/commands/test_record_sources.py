@@ -12,16 +12,10 @@ import time
 import mido
 import pytest
 from _jack import jack_server
-from conftest import default_sigint
+from conftest import default_sigint, free_port
 
 from instrument.formats import osc
 from instrument.formats.recording import read_recording
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(*args):
@@ -34,7 +28,7 @@ def start(*args):
 
 
 def test_osc_stream_of_16_floats_is_recorded_and_garbage_counted(tmp_path):
-    out, port = tmp_path / "osc.jsonl", _free_port()
+    out, port = tmp_path / "osc.jsonl", free_port()
     proc = start("--source", "osc", "--osc-in", str(port), "--out", str(out))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         for i in range(30):
@@ -60,7 +54,7 @@ def test_osc_stream_of_16_floats_is_recorded_and_garbage_counted(tmp_path):
 
 
 def test_osc_width_can_be_given_and_seconds_stop_it(tmp_path, run_cli):
-    out, port = tmp_path / "three.jsonl", _free_port()
+    out, port = tmp_path / "three.jsonl", free_port()
     proc = start("--source", "osc", "--osc-in", str(port), "--inputs", "3", "--seconds", "1.5",
                  "--out", str(out))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
@@ -75,7 +69,7 @@ def test_osc_width_can_be_given_and_seconds_stop_it(tmp_path, run_cli):
 
 def test_no_osc_message_writes_nothing_and_says_so(tmp_path, run_cli):
     out = tmp_path / "none.jsonl"
-    res = run_cli("record", "--source", "osc", "--osc-in", str(_free_port()), "--seconds",
+    res = run_cli("record", "--source", "osc", "--osc-in", str(free_port()), "--seconds",
                   "0.5", "--out", str(out), "--quiet")
     assert res.code == 2 and "no /wek/inputs message arrived" in res.err
     assert len(res.err.strip().splitlines()) == 1 and not out.exists()

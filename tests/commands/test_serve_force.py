@@ -2,20 +2,12 @@
 a restarted service given the same file refuses it in one line without ``--force`` and
 replaces it, atomically, with ``--force``."""
 
-import socket
 
 import pytest
+from conftest import free_port
 from tiny_model import tiny_parts
 
 from instrument.formats.bundle import save_bundle
-
-
-def free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 @pytest.fixture(scope="module")

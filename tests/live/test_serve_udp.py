@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, default_sigint
+from conftest import ROOT, default_sigint, free_port
 from tiny_model import tiny_parts
 
 from instrument.formats.bundle import save_bundle
@@ -20,14 +20,6 @@ from instrument.formats.osc import encode_message
 from instrument.formats.osc_control import encode_reply, parse_message
 
 PERIOD = 0.01
-
-
-def free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class Serve:

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import default_sigint
+from conftest import default_sigint, free_port
 from pythonosc.osc_message import OscMessage
 from tiny_model import tiny_parts
 
@@ -194,7 +194,7 @@ def test_live_osc_input_answers_and_counts_garbage(model, run_cli):
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
     receiver.settimeout(5.0)
-    in_port = _free_port()
+    in_port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "instrument", "perform", "--model", path, "--headless",
          "--audio", "none", "--osc-in", str(in_port), "--seconds", "30",
@@ -220,12 +220,6 @@ def test_live_osc_input_answers_and_counts_garbage(model, run_cli):
     assert proc.returncode == 0, err
     assert "4 bad pointer samples ignored" in out
     assert "1 good packets, rejected: 1 not osc, 1 wrong arity, 1 non finite, 1 absurd" in out
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_bad_arguments_are_one_line(model, run_cli, tmp_path):

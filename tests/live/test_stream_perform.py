@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import default_sigint
+from conftest import default_sigint, free_port
 from pythonosc.osc_message import OscMessage
 from stream_helpers import write_stream_file
 
@@ -99,19 +99,13 @@ def test_another_width_is_one_line_naming_both(stream_model, run_cli, tmp_path):
     assert "is 3 channels (in1, in2, in3)" in res.err
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_perform_takes_16_floats_over_osc_and_counts_other_widths(stream_model):
     path, _, _, _, _ = stream_model
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
     receiver.settimeout(5.0)
-    in_port = _free_port()
+    in_port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "instrument", "perform", "--model", path, "--headless",
          "--audio", "none", "--osc-in", str(in_port), "--seconds", "60",
