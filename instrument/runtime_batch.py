@@ -50,7 +50,10 @@ class BatchPlay:
 
     def targets_batch(self, windows: np.ndarray) -> np.ndarray:
         """Search-space points for many windows (N, window_dim) -> (N, d), stateless."""
-        feats = self.features_batch(windows)
+        return self._targets_of(self.features_batch(windows))
+
+    def _targets_of(self, feats: np.ndarray) -> np.ndarray:
+        """Search-space points of gesture features (N, feature_dim) -> (N, d)."""
         if self._map_hidden is not None:
             h = activate(feats @ self._map_w[0] + self._map_b[0], self.mapping_activation)
             return h @ self._map_w[1] + self._map_b[1]
@@ -67,9 +70,10 @@ class BatchPlay:
         for i in range(0, len(windows), chunk):
             part = windows[i:i + chunk]
             groups = None if self._match is None else self._match[self.categories_batch(part)]
-            out[i:i + chunk] = self.search.nearest_batch(self.targets_batch(part), groups)
+            feats = self.features_batch(part)
+            out[i:i + chunk] = self.search.nearest_batch(self._targets_of(feats), groups)
             if self.pins is not None:  # pinned stretches play their sound (pin_snap.py)
-                snapped = self.pins.match_batch(self.features_batch(part))
+                snapped = self.pins.match_batch(feats)
                 out[i:i + chunk] = np.where(snapped >= 0, snapped, out[i:i + chunk])
         return out
 
