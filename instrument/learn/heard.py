@@ -92,14 +92,12 @@ def measure_heard(runtimes: dict, windows: np.ndarray, g_space: np.ndarray,
         name: {n_frames, trustworthiness, continuity, spearman, to_sound_played} or
         {"note": why not}}; the model's chance figures under "random".
     """
-    from scipy.spatial import cKDTree
-
+    from instrument.frame_policy import bank_spacing
     from instrument.learn import metrics
 
     bank_space = descriptor_space(bank_desc)
-    dist, _ = cKDTree(bank_space).query(bank_space, k=2)
     out: dict = {"blend_k": int(runtimes["model"].blend_k),
-                 "bank_spacing": round(float(np.median(dist[:, 1])), 4)}
+                 "bank_spacing": round(float(np.median(bank_spacing(bank_space))), 4)}
     for name, runtime in runtimes.items():
         heard = heard_frames(runtime, windows, bank_desc, sound_config, seed)
         if isinstance(heard, str):
