@@ -10,9 +10,10 @@
 - ``--from models/M``: keep M's autoencoders and sound bank, refit the pairing and the
   mapping network only (learn/refit.py): seconds instead of a full training;
 - ``--stillness hold|fade``: a still pointer holds its sound, or the level follows the motion;
-- ``--blend K``: play the K closest sounds' parameters interpolated (the default 48: the
-  parameters move continuously) or ``1``: the closest sound as it is (what is heard is the
-  sound the mapping chose; learn/heard.py measures the difference).
+- ``--blend K``: play the K closest sounds' parameters interpolated (the parameters move
+  continuously; 48 is the default of the structure, random and labels pairings) or ``1``:
+  one bank sound as it is, the most alike on a change (the descriptors pairing's default:
+  what is heard is the sound the mapping chose; learn/heard.py measures the difference).
 """
 
 from __future__ import annotations
@@ -57,9 +58,10 @@ def add_arguments(parser) -> None:
                         help="hold: a still pointer holds its sound (default); fade: the level "
                              "follows the motion energy, like a bowed string")
     parser.add_argument("--blend", type=int_in(1, 256), default=None, metavar="K",
-                        help="interpolate the K closest sounds' parameters (default 48: smooth "
-                             "parameters) or 1: play the closest sound as it is (heard as "
-                             "chosen; audio slices are never blended)")
+                        help="interpolate the K closest sounds' parameters (smooth parameters; "
+                             "default 48 for --pairing structure/random/labels) or 1: one sound "
+                             "as it is, the most alike on a change (heard as chosen; the "
+                             "descriptors pairing's default; audio slices are never blended)")
 
 
 def train_settings(args, base) -> dict:

@@ -50,7 +50,8 @@ def draw_continuity_view(fig, cells, runtime, windows: np.ndarray, continuity: d
         seconds = np.arange(len(stretch)) / rate_hz
         ax.plot(seconds, plain, color="0.6", lw=0.8, label="closest sound (no glide)")
         policy = f"glide + blend of {runtime.blend_k}" if runtime.blend_k > 1 else \
-            "glide + one sound, most alike on a change"
+            "glide + one sound, most alike on a change" if runtime.like_tolerance > 0 else \
+            "glide + one sound"
         ax.plot(seconds, played, color="C3", lw=1.6, label=f"played ({policy})")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_hz_formatter())
